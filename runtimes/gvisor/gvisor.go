@@ -1,0 +1,66 @@
+// Package gvisor describes the gVisor sandbox runtime (runsc): its container runtime type and how its
+// providerConfig is decoded and validated.
+package gvisor
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/validation"
+)
+
+// Type is the container runtime type of gVisor in a Shoot worker pool.
+const Type = "gvisor"
+
+// Runtime is the gVisor sandbox runtime.
+type Runtime struct {
+	scheme  *runtime.Scheme
+	decoder *decode.Decoder
+}
+
+// New returns the gVisor runtime.
+func New() *Runtime {
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		panic(fmt.Errorf("registering the gVisor providerConfig API: %w", err))
+	}
+	return &Runtime{scheme: scheme, decoder: decode.NewDecoder(scheme)}
+}
+
+// Type returns "gvisor".
+func (r *Runtime) Type() string { return Type }
+
+// DecodeProviderConfig strictly decodes a gVisor providerConfig and applies defaults. A nil or empty providerConfig
+// yields the defaults. It also returns the GroupVersionKind the document used.
+func (r *Runtime) DecodeProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*v1alpha1.GVisorConfiguration, bool, field.ErrorList) {
+	cfg := &v1alpha1.GVisorConfiguration{}
+	deprecated := false
+	if !decode.IsEmpty(providerConfig) {
+		gvk, errs := r.decoder.Decode(providerConfig.Raw, cfg, fldPath)
+		if len(errs) > 0 {
+			return nil, false, errs
+		}
+		deprecated = gvk.GroupVersion() == v1alpha1.DeprecatedSchemeGroupVersion
+	}
+	r.scheme.Default(cfg)
+	return cfg, deprecated, nil
+}
+
+// ValidateProviderConfig strictly decodes and validates a gVisor providerConfig: only the allowed flags, each
+// "true" or "false". The deprecated apiVersion is accepted with a warning that names the current one.
+func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]string, field.ErrorList) {
+	cfg, deprecated, errs := r.DecodeProviderConfig(providerConfig, fldPath)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var warnings []string
+	if deprecated {
+		warnings = append(warnings, fmt.Sprintf("%s: apiVersion %s is deprecated, use %s",
+			fldPath.Child("apiVersion"), v1alpha1.DeprecatedSchemeGroupVersion, v1alpha1.SchemeGroupVersion))
+	}
+	return warnings, validation.ValidateGVisorConfiguration(cfg, fldPath)
+}

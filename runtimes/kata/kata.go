@@ -1,0 +1,58 @@
+// Package kata describes the Kata Containers sandbox runtime: its container runtime type, its hypervisors and how
+// its providerConfig is decoded and validated.
+package kata
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/validation"
+)
+
+// Type is the container runtime type of Kata Containers in a Shoot worker pool.
+const Type = "kata"
+
+// Runtime is the Kata Containers sandbox runtime.
+type Runtime struct {
+	scheme  *runtime.Scheme
+	decoder *decode.Decoder
+}
+
+// New returns the Kata runtime.
+func New() *Runtime {
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		panic(fmt.Errorf("registering the Kata providerConfig API: %w", err))
+	}
+	return &Runtime{scheme: scheme, decoder: decode.NewDecoder(scheme)}
+}
+
+// Type returns "kata".
+func (r *Runtime) Type() string { return Type }
+
+// DecodeProviderConfig strictly decodes a Kata providerConfig without applying defaults, so that an explicitly
+// empty hypervisor list can still be told from an absent one. A nil or empty providerConfig yields an empty object.
+func (r *Runtime) DecodeProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*v1alpha1.KataConfiguration, field.ErrorList) {
+	cfg := &v1alpha1.KataConfiguration{}
+	if decode.IsEmpty(providerConfig) {
+		return cfg, nil
+	}
+	if _, errs := r.decoder.Decode(providerConfig.Raw, cfg, fldPath); len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// ValidateProviderConfig strictly decodes and validates a Kata providerConfig: hypervisors only from qemu, clh
+// and fc, without duplicates, and not empty when given.
+func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]string, field.ErrorList) {
+	cfg, errs := r.DecodeProviderConfig(providerConfig, fldPath)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return nil, validation.ValidateKataConfiguration(cfg, fldPath)
+}

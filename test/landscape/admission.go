@@ -1,0 +1,167 @@
+package landscape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+
+	admissionapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-admission-runtime-sandbox/app"
+	"github.com/gardener/gardener-extension-runtime-sandbox/example"
+)
+
+// Component is an extension component running in-process against the landscape.
+type Component struct {
+	cancel context.CancelFunc
+	done   chan error
+	dir    string
+}
+
+// Stop stops the component and waits until it has returned.
+func (c *Component) Stop() error {
+	c.cancel()
+	err := <-c.done
+	return errors.Join(err, os.RemoveAll(c.dir))
+}
+
+// StartAdmission runs the garden-side admission component (the same command as the binary) in-process, with its
+// webhooks registered by URL over TLS, and waits until the API server calls them. extraArgs are appended to the
+// command line, e.g. --required-machine-capabilities.
+func (l *Landscape) StartAdmission(ctx context.Context, extraArgs ...string) (*Component, error) {
+	dir, err := os.MkdirTemp("", "runtime-sandbox-admission-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a working directory: %w", err)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := l.WriteKubeconfig(kubeconfig); err != nil {
+		return nil, err
+	}
+	webhookPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	healthPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-election=false",
+		"--webhook-config-mode=url",
+		"--webhook-config-url=127.0.0.1:" + strconv.Itoa(webhookPort),
+		"--webhook-config-server-host=127.0.0.1",
+		"--webhook-config-server-port=" + strconv.Itoa(webhookPort),
+		"--webhook-config-cert-dir=" + filepath.Join(dir, "certs"),
+		"--metrics-bind-address=0",
+		"--health-bind-address=127.0.0.1:" + strconv.Itoa(healthPort),
+		"--log-format=text",
+	}, extraArgs...)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	c := &Component{cancel: cancel, done: make(chan error, 1), dir: dir}
+	cmd := admissionapp.NewCommand(runCtx)
+	cmd.SetArgs(args)
+	go func() { c.done <- cmd.Execute() }()
+
+	if err := l.waitForShootWebhooks(ctx, c.done); err != nil {
+		return nil, errors.Join(err, c.Stop())
+	}
+	return c, nil
+}
+
+// waitForShootWebhooks waits until a dry-run create of an invalid Shoot is refused by the admission webhook for
+// every runtime type, which proves that the API server reaches the webhooks over TLS.
+func (l *Landscape) waitForShootWebhooks(ctx context.Context, done chan error) error {
+	probe, err := invalidProbeShoot()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var lastErr error
+	for {
+		select {
+		case err := <-done:
+			return fmt.Errorf("the admission component exited before it was ready: %w", err)
+		case <-ctx.Done():
+			return fmt.Errorf("the admission webhooks did not answer in time, last answer: %v", lastErr)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if lastErr = l.probeEachRuntime(ctx, probe); lastErr == nil {
+			return nil
+		}
+	}
+}
+
+// probeEachRuntime checks that each runtime type's webhook refuses the probe pool of its type. The API server
+// reports only the first webhook's denial, so each pool is probed on its own.
+func (l *Landscape) probeEachRuntime(ctx context.Context, probe *gardencorev1beta1.Shoot) error {
+	for i, pool := range probe.Spec.Provider.Workers {
+		single := probe.DeepCopy()
+		single.Spec.Provider.Workers = []gardencorev1beta1.Worker{single.Spec.Provider.Workers[i]}
+		err := l.Client.Create(ctx, single, client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "shoot-"+pool.CRI.ContainerRuntimes[0].Type+".") {
+			return fmt.Errorf("webhook for %s not answering yet: %v", pool.CRI.ContainerRuntimes[0].Type, err)
+		}
+	}
+	return nil
+}
+
+// invalidProbeShoot is the sample Shoot with an unknown gVisor flag and an unknown Kata hypervisor.
+func invalidProbeShoot() (*gardencorev1beta1.Shoot, error) {
+	shoot, err := SampleShoot()
+	if err != nil {
+		return nil, err
+	}
+	shoot.Name = "ready-probe"
+	for i, pool := range shoot.Spec.Provider.Workers {
+		cr := &shoot.Spec.Provider.Workers[i].CRI.ContainerRuntimes[0]
+		switch cr.Type {
+		case "gvisor":
+			cr.ProviderConfig.Raw = []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"ready-probe":"true"}}`)
+		case "kata":
+			cr.ProviderConfig.Raw = []byte(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["ready-probe"]}`)
+		default:
+			return nil, fmt.Errorf("sample pool %s has unexpected runtime %s", pool.Name, cr.Type)
+		}
+	}
+	return shoot, nil
+}
+
+// SampleShoot returns example/shoot.yaml as a typed Shoot.
+func SampleShoot() (*gardencorev1beta1.Shoot, error) {
+	data, err := fs.ReadFile(example.Manifests, "shoot.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("reading example/shoot.yaml: %w", err)
+	}
+	shoot := &gardencorev1beta1.Shoot{}
+	if _, _, err := codecs.UniversalDeserializer().Decode(data, nil, shoot); err != nil {
+		return nil, fmt.Errorf("decoding example/shoot.yaml: %w", err)
+	}
+	return shoot, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// LocalAdmissionArgs are the admission flags of the local landscape: Kata pools need a machine type with nested
+// virtualization, as the sample CloudProfile declares it.
+func LocalAdmissionArgs() []string {
+	return []string{"--" + admissionapp.RequiredMachineCapabilitiesFlag + "=kata:nestedVirtualization=supported"}
+}

@@ -1,0 +1,70 @@
+// Command run-local starts the local landscape (`make run-local`): the real Gardener API with the extension's
+// webhooks registered over TLS and the sample objects a Shoot needs. It writes an admin kubeconfig, prints a line
+// containing "ready" once every webhook answers, and runs in the foreground until interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+)
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", "dev/local/kubeconfig", "where to write the admin kubeconfig")
+	verbose := flag.Bool("v", false, "show the control plane's and the extension's logs")
+	flag.Parse()
+
+	if err := run(*kubeconfig, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "run-local:", err)
+		os.Exit(1)
+	}
+}
+
+func run(kubeconfig string, verbose bool) (err error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var out io.Writer
+	if verbose {
+		out = os.Stderr
+		logf.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
+	} else {
+		logf.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	}
+
+	fmt.Println("Starting etcd, kube-apiserver and gardener-apiserver ...")
+	l, err := landscape.Start(ctx, landscape.Options{Output: out})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, l.Stop()) }()
+
+	if err := l.WriteKubeconfig(kubeconfig); err != nil {
+		return err
+	}
+	if err := l.Bootstrap(ctx); err != nil {
+		return err
+	}
+
+	fmt.Println("Starting the admission component and registering its webhooks ...")
+	admission, err := l.StartAdmission(ctx, landscape.LocalAdmissionArgs()...)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, admission.Stop()) }()
+
+	fmt.Printf("ready: the local landscape answers at %s; try: kubectl --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubeconfig)
+	<-ctx.Done()
+	fmt.Println("Shutting down ...")
+	return nil
+}

@@ -1,0 +1,155 @@
+// Package shoot validates the sandbox container runtimes that a Shoot's worker pools request: strict decoding and
+// validation of each providerConfig, one entry per runtime type and pool, and the machine capabilities a runtime
+// needs. It is pure logic over typed objects; the admission wiring lives in webhooks/.
+package shoot
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+)
+
+// Input is everything Validate looks at for one container runtime type.
+type Input struct {
+	// Runtime is the sandbox runtime whose entries are judged.
+	Runtime runtimes.Runtime
+	// Shoot is the Shoot as it would be stored.
+	Shoot *gardencorev1beta1.Shoot
+	// OldShoot is the stored Shoot on UPDATE, nil on CREATE.
+	OldShoot *gardencorev1beta1.Shoot
+	// RequiredCapabilities are the machine type capabilities pools of this runtime need.
+	RequiredCapabilities []CapabilityRequirement
+	// CloudProfile is the spec of the Shoot's (Namespaced)CloudProfile. It is only read when RequiredCapabilities
+	// is not empty and some pool is judged (see NeedsCloudProfile).
+	CloudProfile *gardencorev1beta1.CloudProfileSpec
+}
+
+var workersPath = field.NewPath("spec", "provider", "workers")
+
+// Validate judges every worker pool that requests in.Runtime and whose container runtimes or machine type changed
+// (all of them on CREATE). It returns admission warnings and every problem found, each with its full field path.
+// A Shoot that is being deleted is not judged.
+func Validate(in Input) ([]string, field.ErrorList) {
+	var (
+		warnings []string
+		allErrs  field.ErrorList
+	)
+	for _, i := range PoolsToJudge(in.Runtime.Type(), in.Shoot, in.OldShoot) {
+		pool := in.Shoot.Spec.Provider.Workers[i]
+		poolPath := workersPath.Index(i)
+		seen := false
+		for j, cr := range pool.CRI.ContainerRuntimes {
+			if cr.Type != in.Runtime.Type() {
+				continue
+			}
+			crPath := poolPath.Child("cri", "containerRuntimes").Index(j)
+			if seen {
+				allErrs = append(allErrs, field.Duplicate(crPath.Child("type"), cr.Type))
+				continue
+			}
+			seen = true
+			w, errs := in.Runtime.ValidateProviderConfig(cr.ProviderConfig, crPath.Child("providerConfig"))
+			warnings = append(warnings, w...)
+			allErrs = append(allErrs, errs...)
+		}
+		if len(in.RequiredCapabilities) > 0 && in.CloudProfile != nil {
+			if missing := missingCapabilities(in.CloudProfile, pool.Machine.Type, in.RequiredCapabilities); len(missing) > 0 {
+				names := make([]string, 0, len(missing))
+				for _, m := range missing {
+					names = append(names, m.String())
+				}
+				allErrs = append(allErrs, field.Invalid(poolPath.Child("machine", "type"), pool.Machine.Type,
+					fmt.Sprintf("worker pool %q requests container runtime %q, which needs machine capabilities %s; machine type %q lacks them, choose a machine type that offers them",
+						pool.Name, in.Runtime.Type(), strings.Join(names, ", "), pool.Machine.Type)))
+			}
+		}
+	}
+	return warnings, allErrs
+}
+
+// NeedsCloudProfile tells whether Validate would read the CloudProfile for this input, so that callers fetch it
+// only then.
+func NeedsCloudProfile(in Input) bool {
+	return len(in.RequiredCapabilities) > 0 && len(PoolsToJudge(in.Runtime.Type(), in.Shoot, in.OldShoot)) > 0
+}
+
+// PoolsToJudge returns the indices of the worker pools of shoot that request runtimeType and are new or changed
+// against old: a different list of runtimes of that type (type or providerConfig) or a different machine type.
+// Unchanged pools are not judged again, so that an existing Shoot never gets stuck on an unrelated update.
+// A Shoot with a deletion timestamp yields no pools.
+func PoolsToJudge(runtimeType string, shoot, old *gardencorev1beta1.Shoot) []int {
+	if shoot == nil || shoot.DeletionTimestamp != nil {
+		return nil
+	}
+	oldPools := map[string]gardencorev1beta1.Worker{}
+	if old != nil {
+		for _, p := range old.Spec.Provider.Workers {
+			oldPools[p.Name] = p
+		}
+	}
+	var out []int
+	for i, pool := range shoot.Spec.Provider.Workers {
+		entries := runtimesOfType(pool, runtimeType)
+		if len(entries) == 0 {
+			continue
+		}
+		if oldPool, ok := oldPools[pool.Name]; ok && oldPool.Machine.Type == pool.Machine.Type &&
+			sameRuntimes(entries, runtimesOfType(oldPool, runtimeType)) {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+func runtimesOfType(pool gardencorev1beta1.Worker, runtimeType string) []gardencorev1beta1.ContainerRuntime {
+	if pool.CRI == nil {
+		return nil
+	}
+	var out []gardencorev1beta1.ContainerRuntime
+	for _, cr := range pool.CRI.ContainerRuntimes {
+		if cr.Type == runtimeType {
+			out = append(out, cr)
+		}
+	}
+	return out
+}
+
+// sameRuntimes compares container runtime entries by type and by the JSON value of their providerConfig, so that
+// a different serialisation of the same document does not count as a change.
+func sameRuntimes(a, b []gardencorev1beta1.ContainerRuntime) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Type != b[i].Type || !sameJSON(a[i].ProviderConfig, b[i].ProviderConfig) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameJSON(a, b *runtime.RawExtension) bool {
+	return reflect.DeepEqual(jsonValue(a), jsonValue(b))
+}
+
+// jsonValue returns the decoded JSON value of a providerConfig; nil and "null" are the same absent value, and
+// bytes that are not JSON are compared as they are.
+func jsonValue(raw *runtime.RawExtension) any {
+	if raw == nil || len(raw.Raw) == 0 {
+		return nil
+	}
+	var out any
+	if err := json.Unmarshal(raw.Raw, &out); err != nil {
+		return string(raw.Raw)
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+// Package shootvalidator wires the Shoot validation of validators/shoot into the garden: one validating webhook
+// per sandbox runtime, selecting only Shoots that Gardener labelled as using that runtime type.
+package shootvalidator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
+	gardenerutils "github.com/gardener/gardener/pkg/utils/gardener"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
+)
+
+// Name returns the webhook name for a runtime type, e.g. "shoot-gvisor".
+func Name(runtimeType string) string { return "shoot-" + runtimeType }
+
+// Path returns the serving path of the webhook for a runtime type.
+func Path(runtimeType string) string { return "/webhooks/validate/shoot/" + runtimeType }
+
+// New returns the validating webhook for Shoots that use rt. Gardener's ExtensionLabels admission plugin labels
+// such Shoots with containerruntime.extensions.gardener.cloud/<type>=true, so other Shoots never reach it.
+// reader must be a cached reader for CloudProfiles and NamespacedCloudProfiles; it is only used when required
+// capabilities are configured.
+func New(rt runtimes.Runtime, required []shoot.CapabilityRequirement, reader client.Reader) *extensionswebhook.Webhook {
+	return &extensionswebhook.Webhook{
+		Action: extensionswebhook.ActionValidating,
+		Name:   Name(rt.Type()),
+		Path:   Path(rt.Type()),
+		Target: extensionswebhook.TargetSeed,
+		Types:  []extensionswebhook.Type{{Obj: &gardencorev1beta1.Shoot{}}},
+		ObjectSelector: &metav1.LabelSelector{
+			MatchLabels: map[string]string{v1beta1constants.LabelExtensionContainerRuntimeTypePrefix + rt.Type(): "true"},
+		},
+		FailurePolicy:  new(admissionregistrationv1.Fail),
+		TimeoutSeconds: new(int32(10)),
+		Webhook:        &admission.Webhook{Handler: NewHandler(rt, required, reader), RecoverPanic: new(true)},
+	}
+}
+
+// NewHandler returns the admission handler that judges the worker pools of a Shoot that request rt.
+func NewHandler(rt runtimes.Runtime, required []shoot.CapabilityRequirement, reader client.Reader) admission.Handler {
+	scheme := runtime.NewScheme()
+	if err := gardencorev1beta1.AddToScheme(scheme); err != nil {
+		panic(fmt.Errorf("registering the Gardener core API: %w", err))
+	}
+	return &handler{
+		runtime:  rt,
+		required: required,
+		reader:   reader,
+		decoder:  serializer.NewCodecFactory(scheme).UniversalDeserializer(),
+	}
+}
+
+type handler struct {
+	runtime  runtimes.Runtime
+	required []shoot.CapabilityRequirement
+	reader   client.Reader
+	decoder  runtime.Decoder
+}
+
+var shootKind = gardencorev1beta1.SchemeGroupVersion.WithKind("Shoot")
+
+// Handle judges one admission request for a Shoot.
+func (h *handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Kind.Group != shootKind.Group || req.Kind.Kind != shootKind.Kind {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("unexpected kind %s/%s: this webhook validates %s", req.Kind.Group, req.Kind.Kind, shootKind.GroupKind()))
+	}
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+
+	newShoot, err := h.decode(req.Object.Raw)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the Shoot: %w", err))
+	}
+	var oldShoot *gardencorev1beta1.Shoot
+	if req.Operation == admissionv1.Update {
+		if oldShoot, err = h.decode(req.OldObject.Raw); err != nil {
+			return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the old Shoot: %w", err))
+		}
+	}
+
+	in := shoot.Input{Runtime: h.runtime, Shoot: newShoot, OldShoot: oldShoot, RequiredCapabilities: h.required}
+	if shoot.NeedsCloudProfile(in) {
+		profile, err := gardenerutils.GetCloudProfile(ctx, h.reader, newShoot)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reading the CloudProfile of Shoot %s/%s: %w", newShoot.Namespace, newShoot.Name, err))
+		}
+		in.CloudProfile = &profile.Spec
+	}
+
+	warnings, errs := shoot.Validate(in)
+	if len(errs) > 0 {
+		status := apierrors.NewInvalid(shootKind.GroupKind(), newShoot.Name, errs).Status()
+		resp := admission.ValidationResponse(false, "")
+		resp.Result = &status
+		return resp.WithWarnings(warnings...)
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+func (h *handler) decode(raw []byte) (*gardencorev1beta1.Shoot, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("the request carries no object")
+	}
+	obj := &gardencorev1beta1.Shoot{}
+	if _, _, err := h.decoder.Decode(raw, nil, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}

@@ -1,0 +1,154 @@
+package shootvalidator_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
+	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
+	. "github.com/gardener/gardener-extension-runtime-sandbox/webhooks/shootvalidator"
+)
+
+var shootGVK = metav1.GroupVersionKind{Group: "core.gardener.cloud", Version: "v1beta1", Kind: "Shoot"}
+
+func request(op admissionv1.Operation, obj, old []byte) admission.Request {
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "1", Kind: shootGVK, Operation: op, Name: "s", Namespace: "garden-local",
+		Object: runtime.RawExtension{Raw: obj}, OldObject: runtime.RawExtension{Raw: old},
+	}}
+}
+
+func shootJSON(machineType, runtimeType, providerConfig string) []byte {
+	cr := gardencorev1beta1.ContainerRuntime{Type: runtimeType}
+	if providerConfig != "" {
+		cr.ProviderConfig = &runtime.RawExtension{Raw: []byte(providerConfig)}
+	}
+	s := &gardencorev1beta1.Shoot{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "core.gardener.cloud/v1beta1", Kind: "Shoot"},
+		ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-local"},
+		Spec: gardencorev1beta1.ShootSpec{
+			CloudProfile: &gardencorev1beta1.CloudProfileReference{Kind: "CloudProfile", Name: "local"},
+			Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{{
+				Name: "pool", Machine: gardencorev1beta1.Machine{Type: machineType},
+				CRI: &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: []gardencorev1beta1.ContainerRuntime{cr}},
+			}}},
+		},
+	}
+	out, err := json.Marshal(s)
+	Expect(err).NotTo(HaveOccurred())
+	return out
+}
+
+var _ = Describe("Handler", func() {
+	var (
+		ctx     = context.Background()
+		gvisorH admission.Handler
+		kataH   admission.Handler
+	)
+
+	BeforeEach(func() {
+		scheme := runtime.NewScheme()
+		Expect(gardencorev1beta1.AddToScheme(scheme)).To(Succeed())
+		reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&gardencorev1beta1.CloudProfile{
+			ObjectMeta: metav1.ObjectMeta{Name: "local"},
+			Spec: gardencorev1beta1.CloudProfileSpec{
+				MachineCapabilities: []gardencorev1beta1.CapabilityDefinition{{Name: "nestedVirtualization", Values: []string{"supported", "unsupported"}}},
+				MachineTypes: []gardencorev1beta1.MachineType{
+					{Name: "nested", Capabilities: gardencorev1beta1.Capabilities{"nestedVirtualization": {"supported"}}},
+					{Name: "flat", Capabilities: gardencorev1beta1.Capabilities{"nestedVirtualization": {"unsupported"}}},
+				},
+			},
+		}).Build()
+		gvisorH = NewHandler(gvisor.New(), nil, reader)
+		kataH = NewHandler(kata.New(), []shoot.CapabilityRequirement{{Name: "nestedVirtualization", Value: "supported"}}, reader)
+	})
+
+	DescribeTable("answers a malformed request with a 4xx and never panics",
+		func(req admission.Request) {
+			resp := gvisorH.Handle(ctx, req)
+			Expect(resp.Allowed).To(BeFalse())
+			Expect(resp.Result.Code).To(BeNumerically("==", http.StatusBadRequest))
+		},
+		Entry("no object", request(admissionv1.Create, nil, nil)),
+		Entry("not JSON", request(admissionv1.Create, []byte("{not json"), nil)),
+		Entry("JSON of a wrong shape", request(admissionv1.Create, []byte(`{"spec":{"provider":{"workers":"many"}}}`), nil)),
+		Entry("UPDATE without old object", request(admissionv1.Update, shootJSON("m", "gvisor", ""), nil)),
+		Entry("another kind", func() admission.Request {
+			r := request(admissionv1.Create, []byte(`{}`), nil)
+			r.Kind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
+			return r
+		}()),
+	)
+
+	It("allows DELETE and CONNECT without looking", func() {
+		Expect(gvisorH.Handle(ctx, request(admissionv1.Delete, nil, nil)).Allowed).To(BeTrue())
+	})
+
+	It("allows a valid Shoot", func() {
+		resp := gvisorH.Handle(ctx, request(admissionv1.Create, shootJSON("m", "gvisor", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"debug":"true"}}`), nil))
+		Expect(resp.Allowed).To(BeTrue())
+		Expect(resp.Warnings).To(BeEmpty())
+	})
+
+	It("refuses an invalid Shoot with 422, the message and one cause per field", func() {
+		resp := gvisorH.Handle(ctx, request(admissionv1.Create, shootJSON("m", "gvisor", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true","debug":"maybe"}}`), nil))
+		Expect(resp.Allowed).To(BeFalse())
+		Expect(resp.Result.Code).To(BeNumerically("==", http.StatusUnprocessableEntity))
+		Expect(resp.Result.Reason).To(Equal(metav1.StatusReasonInvalid))
+		Expect(resp.Result.Message).To(ContainSubstring(`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[foo]: Unsupported value: "foo": supported values: "debug", "net-raw", "nvproxy"`))
+		Expect(resp.Result.Details.Causes).To(HaveLen(2))
+	})
+
+	It("allows the deprecated apiVersion with a warning", func() {
+		resp := gvisorH.Handle(ctx, request(admissionv1.Create, shootJSON("m", "gvisor", `{"apiVersion":"gvisor.os.extensions.gardener.cloud/v1alpha1","kind":"GVisorConfiguration"}`), nil))
+		Expect(resp.Allowed).To(BeTrue())
+		Expect(resp.Warnings).To(ConsistOf(ContainSubstring("is deprecated, use gvisor.runtime.extensions.config.gardener.cloud/v1alpha1")))
+	})
+
+	It("does not judge an UPDATE that leaves the runtimes unchanged", func() {
+		bad := shootJSON("m", "gvisor", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true"}}`)
+		Expect(gvisorH.Handle(ctx, request(admissionv1.Update, bad, bad)).Allowed).To(BeTrue())
+		Expect(gvisorH.Handle(ctx, request(admissionv1.Update, bad, shootJSON("m", "gvisor", ""))).Allowed).To(BeFalse())
+	})
+
+	It("checks machine capabilities against the CloudProfile", func() {
+		Expect(kataH.Handle(ctx, request(admissionv1.Create, shootJSON("nested", "kata", ""), nil)).Allowed).To(BeTrue())
+		resp := kataH.Handle(ctx, request(admissionv1.Create, shootJSON("flat", "kata", ""), nil))
+		Expect(resp.Allowed).To(BeFalse())
+		Expect(resp.Result.Message).To(ContainSubstring(`spec.provider.workers[0].machine.type: Invalid value: "flat"`))
+	})
+
+	It("fails with 500 when the CloudProfile cannot be read", func() {
+		raw := shootJSON("flat", "kata", "")
+		var s gardencorev1beta1.Shoot
+		Expect(json.Unmarshal(raw, &s)).To(Succeed())
+		s.Spec.CloudProfile.Name = "missing"
+		raw, _ = json.Marshal(s)
+		resp := kataH.Handle(ctx, request(admissionv1.Create, raw, nil))
+		Expect(resp.Allowed).To(BeFalse())
+		Expect(resp.Result.Code).To(BeNumerically("==", http.StatusInternalServerError))
+		Expect(resp.Result.Message).To(ContainSubstring("reading the CloudProfile"))
+	})
+})
+
+var _ = Describe("New", func() {
+	It("selects only Shoots labelled with its runtime type and fails closed", func() {
+		wh := New(kata.New(), nil, nil)
+		Expect(wh.Name).To(Equal("shoot-kata"))
+		Expect(wh.Path).To(Equal("/webhooks/validate/shoot/kata"))
+		Expect(wh.ObjectSelector.MatchLabels).To(Equal(map[string]string{"containerruntime.extensions.gardener.cloud/kata": "true"}))
+		Expect(string(*wh.FailurePolicy)).To(Equal("Fail"))
+	})
+})
