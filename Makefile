@@ -6,6 +6,7 @@ BIN_DIR        := $(CACHE_DIR)/bin
 K8S_VERSION    := v1.36.3
 ETCD           := $(BIN_DIR)/etcd
 KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
+KUBECTL        := $(BIN_DIR)/kubectl
 RUN_LOCAL      := $(BIN_DIR)/run-local
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -timeout 45m
@@ -22,7 +23,7 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 # The test control plane binaries for envtest.
 export KUBEBUILDER_ASSETS := $(BIN_DIR)
 
-.PHONY: all build test verify fmt vet lint run-local start bench control-plane clean
+.PHONY: all build test verify fmt vet lint run-local start bench control-plane kubectl clean
 
 all: verify test
 
@@ -33,6 +34,9 @@ build:
 ## control-plane: build etcd and kube-apiserver from Go modules into .cache/bin (reused until hack/tools changes).
 control-plane: $(ETCD) $(KUBE_APISERVER)
 
+## kubectl: build kubectl from Go modules into .cache/bin, for the local landscape.
+kubectl: $(KUBECTL)
+
 $(ETCD): $(TOOLS_MOD) hack/tools/cmd/etcd/main.go
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -o $@ ./cmd/etcd
@@ -40,6 +44,10 @@ $(ETCD): $(TOOLS_MOD) hack/tools/cmd/etcd/main.go
 $(KUBE_APISERVER): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(KUBECTL): $(TOOLS_MOD)
+	@mkdir -p $(BIN_DIR)
+	cd hack/tools && go build -ldflags "$(subst kube-apiserver,kubectl,$(KUBE_LDFLAGS))" -o $@ k8s.io/kubernetes/cmd/kubectl
 
 ## test: unit and integration tests; the integration suites run against the real API servers.
 test: control-plane
@@ -58,9 +66,9 @@ lint:
 	go run $(STATICCHECK) $(GO_PACKAGES)
 
 ## run-local: start the local landscape in the foreground (Ctrl-C stops it); kubeconfig in dev/local/kubeconfig.
-run-local: control-plane
+run-local: control-plane $(KUBECTL)
 	go build -o $(RUN_LOCAL) ./test/landscape/run-local
-	$(RUN_LOCAL)
+	$(RUN_LOCAL) --kubectl=$(KUBECTL)
 
 ## start: run the admission component against the cluster in dev/kubeconfig, webhooks served on this host.
 start:

@@ -59,7 +59,7 @@ func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, f
 	}
 	var warnings []string
 	if deprecated {
-		warnings = append(warnings, fmt.Sprintf("%s: apiVersion %s is deprecated, use %s",
+		warnings = append(warnings, fmt.Sprintf("%s: %s is deprecated, use %s",
 			fldPath.Child("apiVersion"), v1alpha1.DeprecatedSchemeGroupVersion, v1alpha1.SchemeGroupVersion))
 	}
 	return warnings, validation.ValidateGVisorConfiguration(cfg, fldPath)

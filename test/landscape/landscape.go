@@ -32,7 +32,7 @@ const AssetsEnv = "KUBEBUILDER_ASSETS"
 type Options struct {
 	// AssetsDir holds etcd and kube-apiserver. Defaults to $KUBEBUILDER_ASSETS.
 	AssetsDir string
-	// Output receives the control plane's logs; nil discards them.
+	// Output receives the control plane's logs; nil discards them (gardener-apiserver still logs errors).
 	Output io.Writer
 }
 
@@ -68,6 +68,10 @@ func Start(ctx context.Context, opts Options) (*Landscape, error) {
 			ControlPlaneStopTimeout:  time.Minute,
 		},
 		GardenerAPIServer: &gardenerenvtest.GardenerAPIServer{Out: opts.Output, Err: opts.Output},
+	}
+	if opts.Output == nil {
+		// gardener-apiserver runs in-process and logs to stdout itself; keep it to errors.
+		env.GardenerAPIServer.Args = []string{"--log-level=error"}
 	}
 	cfg, err := env.Start()
 	if err != nil {

@@ -20,17 +20,20 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "dev/local/kubeconfig", "where to write the admin kubeconfig")
-	verbose := flag.Bool("v", false, "show the control plane's and the extension's logs")
-	flag.Parse()
+	// controller-runtime registers its own --kubeconfig on the global flag set; this command has its own set.
+	fs := flag.NewFlagSet("run-local", flag.ExitOnError)
+	kubeconfig := fs.String("kubeconfig", "dev/local/kubeconfig", "where to write the admin kubeconfig")
+	kubectl := fs.String("kubectl", "kubectl", "the kubectl to suggest in the ready line")
+	verbose := fs.Bool("v", false, "show the control plane's logs (the extension's logs are always shown)")
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: Parse exits on a bad flag.
 
-	if err := run(*kubeconfig, *verbose); err != nil {
+	if err := run(*kubeconfig, *kubectl, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "run-local:", err)
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig string, verbose bool) (err error) {
+func run(kubeconfig, kubectl string, verbose bool) (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -63,7 +66,7 @@ func run(kubeconfig string, verbose bool) (err error) {
 	}
 	defer func() { err = errors.Join(err, admission.Stop()) }()
 
-	fmt.Printf("ready: the local landscape answers at %s; try: kubectl --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubeconfig)
+	fmt.Printf("ready: the local landscape answers at %s; try: %s --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubectl, kubeconfig)
 	<-ctx.Done()
 	fmt.Println("Shutting down ...")
 	return nil
