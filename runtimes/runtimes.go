@@ -8,6 +8,7 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
 // Runtime is what the webhooks need to know about one sandbox runtime.
@@ -18,6 +19,9 @@ type Runtime interface {
 	// A nil or empty providerConfig is valid (defaults apply). fldPath is the path of the providerConfig field.
 	// It returns admission warnings (e.g. for deprecated forms) and all problems found.
 	ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (warnings []string, errs field.ErrorList)
+	// NodeConfig returns what the nodes of a worker pool with this providerConfig need: containerd plugin entries,
+	// files and systemd units. An invalid providerConfig is an error naming fldPath.
+	NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error)
 }
 
 // All returns every sandbox runtime this extension serves, in a stable order.

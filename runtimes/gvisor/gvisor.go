@@ -11,6 +11,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/validation"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
 // Type is the container runtime type of gVisor in a Shoot worker pool.
@@ -63,4 +64,17 @@ func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, f
 			fldPath.Child("apiVersion"), v1alpha1.DeprecatedSchemeGroupVersion, v1alpha1.SchemeGroupVersion))
 	}
 	return warnings, validation.ValidateGVisorConfiguration(cfg, fldPath)
+}
+
+// NodeConfig decodes and validates a pool's gVisor providerConfig and returns the node configuration for it.
+// fldPath names the providerConfig in errors.
+func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error) {
+	cfg, _, errs := r.DecodeProviderConfig(providerConfig, fldPath)
+	if len(errs) == 0 {
+		errs = validation.ValidateGVisorConfiguration(cfg, fldPath)
+	}
+	if len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	return NodeConfig(cfg)
 }

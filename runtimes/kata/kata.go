@@ -11,6 +11,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/validation"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
 // Type is the container runtime type of Kata Containers in a Shoot worker pool.
@@ -55,4 +56,18 @@ func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, f
 		return nil, errs
 	}
 	return nil, validation.ValidateKataConfiguration(cfg, fldPath)
+}
+
+// NodeConfig decodes, validates and defaults a pool's Kata providerConfig and returns the node configuration for
+// it. fldPath names the providerConfig in errors.
+func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error) {
+	cfg, errs := r.DecodeProviderConfig(providerConfig, fldPath)
+	if len(errs) == 0 {
+		errs = validation.ValidateKataConfiguration(cfg, fldPath)
+	}
+	if len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	r.scheme.Default(cfg)
+	return NodeConfig(cfg)
 }

@@ -2,13 +2,8 @@ package landscape
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,68 +15,16 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/example"
 )
 
-// Component is an extension component running in-process against the landscape.
-type Component struct {
-	cancel context.CancelFunc
-	done   chan error
-	dir    string
-}
-
-// Stop stops the component and waits until it has returned.
-func (c *Component) Stop() error {
-	c.cancel()
-	err := <-c.done
-	return errors.Join(err, os.RemoveAll(c.dir))
-}
-
 // StartAdmission runs the garden-side admission component (the same command as the binary) in-process, with its
 // webhooks registered by URL over TLS, and waits until the API server calls them. extraArgs are appended to the
 // command line, e.g. --required-machine-capabilities.
 func (l *Landscape) StartAdmission(ctx context.Context, extraArgs ...string) (*Component, error) {
-	dir, err := os.MkdirTemp("", "runtime-sandbox-admission-")
-	if err != nil {
-		return nil, fmt.Errorf("creating a working directory: %w", err)
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := l.WriteKubeconfig(kubeconfig); err != nil {
-		return nil, err
-	}
-	webhookPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	healthPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	args := append([]string{
-		"--kubeconfig=" + kubeconfig,
-		"--leader-election=false",
-		"--webhook-config-mode=url",
-		"--webhook-config-url=127.0.0.1:" + strconv.Itoa(webhookPort),
-		"--webhook-config-server-host=127.0.0.1",
-		"--webhook-config-server-port=" + strconv.Itoa(webhookPort),
-		"--webhook-config-cert-dir=" + filepath.Join(dir, "certs"),
-		"--metrics-bind-address=0",
-		"--health-bind-address=127.0.0.1:" + strconv.Itoa(healthPort),
-		"--log-format=text",
-	}, extraArgs...)
-
-	runCtx, cancel := context.WithCancel(ctx)
-	c := &Component{cancel: cancel, done: make(chan error, 1), dir: dir}
-	cmd := admissionapp.NewCommand(runCtx)
-	cmd.SetArgs(args)
-	go func() { c.done <- cmd.Execute() }()
-
-	if err := l.waitForShootWebhooks(ctx, c.done); err != nil {
-		return nil, errors.Join(err, c.Stop())
-	}
-	return c, nil
+	return l.startComponent(ctx, "admission", admissionapp.NewCommand, l.waitForShootWebhooks, extraArgs...)
 }
 
 // waitForShootWebhooks waits until a dry-run create of an invalid Shoot is refused by the admission webhook for
 // every runtime type, which proves that the API server reaches the webhooks over TLS.
-func (l *Landscape) waitForShootWebhooks(ctx context.Context, done chan error) error {
+func (l *Landscape) waitForShootWebhooks(ctx context.Context, done <-chan error) error {
 	probe, err := invalidProbeShoot()
 	if err != nil {
 		return err
@@ -149,15 +92,6 @@ func SampleShoot() (*gardencorev1beta1.Shoot, error) {
 		return nil, fmt.Errorf("decoding example/shoot.yaml: %w", err)
 	}
 	return shoot, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // LocalAdmissionArgs are the admission flags of the local landscape: Kata pools need a machine type with nested

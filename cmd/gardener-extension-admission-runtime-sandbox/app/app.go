@@ -3,15 +3,11 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
 	"k8s.io/component-base/version/verflag"
-	"sigs.k8s.io/controller-runtime/pkg/cluster"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -20,6 +16,7 @@ import (
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/internal/webhookserver"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/shootvalidator"
@@ -69,7 +66,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 				return fmt.Errorf("completing options: %w", err)
 			}
 			logf.SetLogger(mgrOpts.Completed().Logger)
-			return run(ctx, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed())
+			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(), gardencorev1beta1.AddToScheme)
 		},
 	}
 
@@ -91,50 +88,4 @@ func webhookSwitches(required func() map[string][]shoot.CapabilityRequirement) *
 		}))
 	}
 	return extensionscmdwebhook.NewSwitchOptions(pairs...)
-}
-
-func run(ctx context.Context, gardenConfig *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig) error {
-	log := logf.Log.WithName(Name)
-
-	// In a cluster, the webhook certificates are kept in the cluster the component runs in; outside of one (local
-	// runs) that is the garden itself.
-	sourceConfig, err := rest.InClusterConfig()
-	if errors.Is(err, rest.ErrNotInCluster) {
-		sourceConfig = gardenConfig
-	} else if err != nil {
-		return fmt.Errorf("reading the in-cluster config: %w", err)
-	}
-	mgrOptions.LeaderElectionConfig = sourceConfig
-
-	mgr, err := manager.New(gardenConfig, mgrOptions)
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	if err := gardencorev1beta1.AddToScheme(mgr.GetScheme()); err != nil {
-		return fmt.Errorf("registering the Gardener core API: %w", err)
-	}
-
-	sourceCluster, err := cluster.New(sourceConfig, func(opts *cluster.Options) { opts.Logger = log })
-	if err != nil {
-		return fmt.Errorf("creating the source cluster: %w", err)
-	}
-	if err := mgr.Add(sourceCluster); err != nil {
-		return fmt.Errorf("adding the source cluster: %w", err)
-	}
-
-	if _, err := webhookConfig.AddToManager(ctx, mgr, sourceCluster); err != nil {
-		return fmt.Errorf("adding the webhooks: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return fmt.Errorf("adding the health check: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("webhook-server", mgr.GetWebhookServer().StartedChecker()); err != nil {
-		return fmt.Errorf("adding the readiness check: %w", err)
-	}
-
-	log.Info("Starting", "runtimes", runtimes.Types())
-	if err := mgr.Start(ctx); err != nil {
-		return fmt.Errorf("running the manager: %w", err)
-	}
-	return nil
 }

@@ -66,6 +66,16 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 	}
 	defer func() { err = errors.Join(err, admission.Stop()) }()
 
+	fmt.Println("Starting the seed component and registering its webhooks ...")
+	if err := l.BootstrapSeed(ctx); err != nil {
+		return err
+	}
+	seed, err := l.StartSeed(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, seed.Stop()) }()
+
 	fmt.Printf("ready: the local landscape answers at %s; try: %s --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubectl, kubeconfig)
 	<-ctx.Done()
 	fmt.Println("Shutting down ...")

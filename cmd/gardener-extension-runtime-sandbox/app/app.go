@@ -1,0 +1,73 @@
+// Package app builds the command of the seed-side component.
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/component-base/version/verflag"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
+	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
+	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/internal/webhookserver"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
+)
+
+// Name is the name of the seed-side component.
+const Name = "runtime-sandbox"
+
+// NewCommand returns the command that runs the seed-side webhooks.
+func NewCommand(ctx context.Context) *cobra.Command {
+	var (
+		restOpts = &extensionscmdcontroller.RESTOptions{}
+		mgrOpts  = &extensionscmdcontroller.ManagerOptions{
+			LeaderElection:          true,
+			LeaderElectionID:        extensionscmdcontroller.LeaderElectionNameID(Name),
+			LeaderElectionNamespace: os.Getenv("LEADER_ELECTION_NAMESPACE"),
+			WebhookServerPort:       10250,
+			WebhookCertDir:          "/tmp/gardener-extension-" + Name + "-cert",
+		}
+		webhookOpts = extensionscmdwebhook.NewAddToManagerOptions(
+			Name, "", nil, nil,
+			&extensionscmdwebhook.ServerOptions{Namespace: os.Getenv("WEBHOOK_CONFIG_NAMESPACE")},
+			webhookSwitches(),
+		)
+		aggOpts = extensionscmdcontroller.NewOptionAggregator(restOpts, mgrOpts, webhookOpts)
+	)
+
+	cmd := &cobra.Command{
+		Use:          "gardener-extension-" + Name,
+		Short:        "Adds gVisor and Kata node configuration to the OperatingSystemConfigs of a seed.",
+		SilenceUsage: true,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			verflag.PrintAndExitIfRequested()
+			if err := aggOpts.Complete(); err != nil {
+				return fmt.Errorf("completing options: %w", err)
+			}
+			logf.SetLogger(mgrOpts.Completed().Logger)
+			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(), extensionsv1alpha1.AddToScheme)
+		},
+	}
+	verflag.AddFlags(cmd.Flags())
+	aggOpts.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// webhookSwitches registers one OperatingSystemConfig webhook per sandbox runtime.
+func webhookSwitches() *extensionscmdwebhook.SwitchOptions {
+	var pairs []extensionscmdwebhook.NameToFactory
+	for _, rt := range runtimes.All() {
+		pairs = append(pairs, extensionscmdwebhook.Switch(oscmutator.Name(rt.Type()), func(mgr manager.Manager) (*extensionswebhook.Webhook, error) {
+			return oscmutator.New(mgr, rt)
+		}))
+	}
+	return extensionscmdwebhook.NewSwitchOptions(pairs...)
+}

@@ -1,0 +1,17 @@
+// Command gardener-extension-runtime-sandbox is the seed-side component of the runtime-sandbox extension: it
+// mutates the OperatingSystemConfigs of worker pools that request gVisor or Kata.
+package main
+
+import (
+	"os"
+
+	"sigs.k8s.io/controller-runtime/pkg/manager/signals"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
+)
+
+func main() {
+	if err := app.NewCommand(signals.SetupSignalHandler()).Execute(); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,68 @@
+// Package webhookserver runs the webhook server the extension's binaries share: a controller-runtime manager
+// whose webhooks are served and registered by Gardener's extension webhook library.
+package webhookserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cluster"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
+)
+
+// Run starts a manager against config with the given schemes, adds the webhooks of webhookConfig (which also
+// registers their webhook configurations) and health checks, and serves until ctx is done.
+func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, schemes ...func(*runtime.Scheme) error) error {
+	log := logf.Log.WithName(name)
+
+	// In a cluster, the webhook certificates are kept in the cluster the component runs in; outside of one (local
+	// runs) that is the target cluster itself.
+	sourceConfig, err := rest.InClusterConfig()
+	if errors.Is(err, rest.ErrNotInCluster) {
+		sourceConfig = config
+	} else if err != nil {
+		return fmt.Errorf("reading the in-cluster config: %w", err)
+	}
+	mgrOptions.LeaderElectionConfig = sourceConfig
+
+	mgr, err := manager.New(config, mgrOptions)
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	for _, addToScheme := range schemes {
+		if err := addToScheme(mgr.GetScheme()); err != nil {
+			return fmt.Errorf("registering APIs: %w", err)
+		}
+	}
+
+	sourceCluster, err := cluster.New(sourceConfig, func(opts *cluster.Options) { opts.Logger = log })
+	if err != nil {
+		return fmt.Errorf("creating the source cluster: %w", err)
+	}
+	if err := mgr.Add(sourceCluster); err != nil {
+		return fmt.Errorf("adding the source cluster: %w", err)
+	}
+
+	if _, err := webhookConfig.AddToManager(ctx, mgr, sourceCluster); err != nil {
+		return fmt.Errorf("adding the webhooks: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("webhook-server", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return fmt.Errorf("adding the readiness check: %w", err)
+	}
+
+	log.Info("Starting")
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running the manager: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package osc mutates a worker pool's OperatingSystemConfig so that every node of the pool gets what a sandbox
+// runtime needs: containerd runtime handlers, files and systemd units. It is pure logic over typed objects; the
+// admission wiring lives in webhooks/.
+package osc
+
+import (
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
+)
+
+// LabelContainerRuntime returns the label Gardener puts on the OSC of a pool that requests runtimeType.
+func LabelContainerRuntime(runtimeType string) string {
+	return fmt.Sprintf(extensionsv1alpha1.ContainerRuntimeNameWorkerLabel, runtimeType)
+}
+
+// Requests tells whether osc is a reconcile OSC whose labels request runtimeType, i.e. one this extension mutates.
+func Requests(osc *extensionsv1alpha1.OperatingSystemConfig, runtimeType string) bool {
+	return osc.Spec.Purpose == extensionsv1alpha1.OperatingSystemConfigPurposeReconcile &&
+		osc.Labels[LabelContainerRuntime(runtimeType)] == "true"
+}
+
+// Mutate adds rt's node configuration for the pool of osc (label worker.gardener.cloud/pool), with the pool's
+// providerConfig taken from shoot. An OSC that does not request rt, or whose pool no longer requests it in the
+// Shoot, is left unchanged. Mutating an already mutated OSC yields the same object.
+func Mutate(osc *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, rt runtimes.Runtime) error {
+	if !Requests(osc, rt.Type()) {
+		return nil
+	}
+	poolName := osc.Labels[v1beta1constants.LabelWorkerPool]
+	idx := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool { return w.Name == poolName })
+	if idx < 0 {
+		return fmt.Errorf("worker pool %q of OperatingSystemConfig %s/%s is not in Shoot %s/%s", poolName, osc.Namespace, osc.Name, shoot.Namespace, shoot.Name)
+	}
+	pool := shoot.Spec.Provider.Workers[idx]
+	if pool.CRI == nil {
+		return nil
+	}
+	crIdx := slices.IndexFunc(pool.CRI.ContainerRuntimes, func(cr gardencorev1beta1.ContainerRuntime) bool { return cr.Type == rt.Type() })
+	if crIdx < 0 {
+		return nil
+	}
+
+	fldPath := field.NewPath("spec", "provider", "workers").Index(idx).Child("cri", "containerRuntimes").Index(crIdx).Child("providerConfig")
+	cfg, err := rt.NodeConfig(pool.CRI.ContainerRuntimes[crIdx].ProviderConfig, fldPath)
+	if err != nil {
+		return fmt.Errorf("the %s configuration of worker pool %q of Shoot %s/%s: %w", rt.Type(), poolName, shoot.Namespace, shoot.Name, err)
+	}
+	if osc.Spec.CRIConfig == nil || osc.Spec.CRIConfig.Name != extensionsv1alpha1.CRINameContainerD || osc.Spec.CRIConfig.Containerd == nil {
+		return fmt.Errorf("OperatingSystemConfig %s/%s has no containerd configuration (spec.criConfig.containerd) to add the %s runtime handlers to", osc.Namespace, osc.Name, rt.Type())
+	}
+	Merge(osc, cfg)
+	return nil
+}
+
+// Merge adds cfg to osc: a plugin entry replaces one at the same path, a file one at the same path and a unit one
+// of the same name, so that merging twice yields the same object.
+func Merge(osc *extensionsv1alpha1.OperatingSystemConfig, cfg *node.Config) {
+	containerd := osc.Spec.CRIConfig.Containerd
+	for _, p := range cfg.Plugins {
+		containerd.Plugins = upsert(containerd.Plugins, p, func(a, b extensionsv1alpha1.PluginConfig) bool { return slices.Equal(a.Path, b.Path) })
+	}
+	for _, f := range cfg.Files {
+		osc.Spec.Files = upsert(osc.Spec.Files, f, func(a, b extensionsv1alpha1.File) bool { return a.Path == b.Path })
+	}
+	for _, u := range cfg.Units {
+		osc.Spec.Units = upsert(osc.Spec.Units, u, func(a, b extensionsv1alpha1.Unit) bool { return a.Name == b.Name })
+	}
+}
+
+func upsert[T any](items []T, item T, same func(a, b T) bool) []T {
+	if i := slices.IndexFunc(items, func(existing T) bool { return same(existing, item) }); i >= 0 {
+		items[i] = item
+		return items
+	}
+	return append(items, item)
+}

@@ -1,0 +1,113 @@
+package kata
+
+import (
+	_ "embed"
+	"fmt"
+	"path"
+
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
+)
+
+const (
+	// RuntimeType is the containerd shim of Kata Containers.
+	RuntimeType = "io.containerd.kata.v2"
+	// ConfigDir holds the Kata configuration per hypervisor (configuration-<hypervisor>.toml), installed with the
+	// Kata binaries below the runtime binary path.
+	ConfigDir = node.BinaryPath + "/kata"
+	// AnnotationPassthrough is the pod and container annotation prefix Kata reads its per-workload settings from.
+	AnnotationPassthrough = "io.katacontainers.*"
+
+	// DevmapperSnapshotter is the containerd snapshotter Kata on Firecracker needs.
+	DevmapperSnapshotter = "devmapper"
+	// DevmapperPluginName is containerd's devmapper snapshotter plugin.
+	DevmapperPluginName = "io.containerd.snapshotter.v1.devmapper"
+	// DevmapperPoolName is the thin-pool the setup script creates.
+	DevmapperPoolName = "containerd-pool"
+	// DevmapperRootPath is where the devmapper snapshotter keeps its metadata.
+	DevmapperRootPath = "/var/lib/containerd/io.containerd.snapshotter.v1.devmapper"
+	// DevmapperSetupScriptPath is the thin-pool setup script on every node of a Firecracker pool.
+	DevmapperSetupScriptPath = "/opt/runtime-sandbox/bin/devmapper-setup.sh"
+	// DevmapperUnitName is the systemd unit that runs the setup script before containerd starts.
+	DevmapperUnitName = "runtime-sandbox-devmapper.service"
+)
+
+//go:embed devmapper-setup.sh
+var devmapperSetupScript []byte
+
+// ConfigPath returns the Kata configuration file of a hypervisor.
+func ConfigPath(h v1alpha1.Hypervisor) string {
+	return path.Join(ConfigDir, "configuration-"+string(h)+".toml")
+}
+
+// NodeConfig returns what a node of a Kata pool needs: one runtime handler per hypervisor (kata-qemu, kata-clh,
+// kata-fc), and for Firecracker the devmapper snapshotter with its thin-pool setup script and systemd unit.
+// cfg must be validated and defaulted.
+func NodeConfig(cfg *v1alpha1.KataConfiguration) (*node.Config, error) {
+	out := &node.Config{}
+	for _, h := range cfg.Hypervisors {
+		values := map[string]any{
+			"runtime_type":                    RuntimeType,
+			"privileged_without_host_devices": true,
+			"pod_annotations":                 []string{AnnotationPassthrough},
+			"container_annotations":           []string{AnnotationPassthrough},
+			"options":                         map[string]any{"ConfigPath": ConfigPath(h)},
+		}
+		if h == v1alpha1.HypervisorFirecracker {
+			values["snapshotter"] = DevmapperSnapshotter
+		}
+		handler, err := node.AddPlugin(node.RuntimeHandlerPath(v1alpha1.RuntimeClassName(h)), values)
+		if err != nil {
+			return nil, err
+		}
+		out.Plugins = append(out.Plugins, handler)
+
+		if h == v1alpha1.HypervisorFirecracker {
+			if err := addDevmapper(out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func addDevmapper(out *node.Config) error {
+	plugin, err := node.AddPlugin([]string{DevmapperPluginName}, map[string]any{
+		"root_path":       DevmapperRootPath,
+		"pool_name":       DevmapperPoolName,
+		"base_image_size": "10GB",
+		"discard_blocks":  true,
+	})
+	if err != nil {
+		return fmt.Errorf("configuring the devmapper snapshotter: %w", err)
+	}
+	out.Plugins = append(out.Plugins, plugin)
+	out.Files = append(out.Files, node.InlineFile(DevmapperSetupScriptPath, 0o755, devmapperSetupScript))
+	out.Units = append(out.Units, extensionsv1alpha1.Unit{
+		Name:      DevmapperUnitName,
+		Command:   new(extensionsv1alpha1.CommandStart),
+		Enable:    new(true),
+		Content:   new(devmapperUnit),
+		FilePaths: []string{DevmapperSetupScriptPath},
+	})
+	return nil
+}
+
+// devmapperUnit runs the setup script once per boot, before containerd, which cannot start its devmapper
+// snapshotter without the pool.
+const devmapperUnit = `[Unit]
+Description=devmapper thin-pool for Kata Containers on Firecracker
+Before=containerd.service
+After=local-fs.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=` + DevmapperSetupScriptPath + `
+
+[Install]
+WantedBy=multi-user.target
+RequiredBy=containerd.service
+`

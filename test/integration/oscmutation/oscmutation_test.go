@@ -1,0 +1,185 @@
+package oscmutation_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+)
+
+var nsCounter int
+
+// shootNamespace creates a seed namespace with a Cluster whose Shoot is the sample with the given providerConfigs
+// ("" keeps the sample's) and returns its name.
+func shootNamespace(gvisorConfig, kataConfig string) string {
+	nsCounter++
+	name := fmt.Sprintf("shoot--it--osc%d", nsCounter)
+	shoot, err := landscape.SampleShoot()
+	Expect(err).NotTo(HaveOccurred())
+	if gvisorConfig != "" {
+		shoot.Spec.Provider.Workers[0].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(gvisorConfig)}
+	}
+	if kataConfig != "" {
+		shoot.Spec.Provider.Workers[1].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(kataConfig)}
+	}
+	cluster, err := landscape.ClusterFor(name, shoot)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(land.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	Expect(land.Client.Create(ctx, cluster)).To(Succeed())
+	return name
+}
+
+func oscIn(namespace, name, pool string, runtimeTypes ...string) *extensionsv1alpha1.OperatingSystemConfig {
+	o := landscape.SampleOSC(name, pool, runtimeTypes...)
+	o.Namespace = namespace
+	return o
+}
+
+// createEventually creates the OSC, retrying while the webhook's cache has not seen the Cluster yet.
+func createEventually(o *extensionsv1alpha1.OperatingSystemConfig) {
+	EventuallyWithOffset(1, func() error { return land.Client.Create(ctx, o.DeepCopy()) }).WithTimeout(30 * time.Second).Should(Succeed())
+	ExpectWithOffset(1, land.Client.Get(ctx, client.ObjectKeyFromObject(o), o)).To(Succeed())
+}
+
+func plugin(o *extensionsv1alpha1.OperatingSystemConfig, path ...string) map[string]any {
+	for _, p := range o.Spec.CRIConfig.Containerd.Plugins {
+		if slices.Equal(p.Path, path) {
+			out := map[string]any{}
+			ExpectWithOffset(1, json.Unmarshal(p.Values.Raw, &out)).To(Succeed())
+			return out
+		}
+	}
+	return nil
+}
+
+func fileContent(o *extensionsv1alpha1.OperatingSystemConfig, path string) string {
+	for _, f := range o.Spec.Files {
+		if f.Path == path {
+			data, err := base64.StdEncoding.DecodeString(f.Content.Inline.Data)
+			ExpectWithOffset(1, err).NotTo(HaveOccurred())
+			return string(data)
+		}
+	}
+	return ""
+}
+
+func handlerPath(handler string) []string {
+	return []string{"io.containerd.grpc.v1.cri", "containerd", "runtimes", handler}
+}
+
+const (
+	gvisorAPI = `"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration"`
+	kataAPI   = `"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration"`
+)
+
+var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver", func() {
+	It("adds the runsc handler and runsc.toml with net-raw and debug to a gVisor pool's OSC", func() {
+		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"net-raw":"true","debug":"true"}}`, "")
+		o := oscIn(ns, "gvisor-pool", "gvisor", "gvisor")
+		createEventually(o)
+
+		Expect(plugin(o, handlerPath("runsc")...)).To(Equal(map[string]any{
+			"runtime_type": "io.containerd.runsc.v1",
+			"options":      map[string]any{"TypeUrl": "io.containerd.runsc.v1.options", "ConfigPath": "/etc/containerd/runsc.toml"},
+		}))
+		Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(And(
+			ContainSubstring("[runsc_config]"),
+			ContainSubstring(`net-raw = 'true'`),
+			ContainSubstring(`debug = 'true'`),
+			ContainSubstring(`debug-log = '/var/log/runsc/%ID%/gvisor.%COMMAND%.log'`),
+		))
+		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/etc/motd")))
+	})
+
+	It("adds the Kata handlers, the devmapper snapshotter, its setup script and unit to a Firecracker pool's OSC", func() {
+		ns := shootNamespace("", `{`+kataAPI+`,"hypervisors":["qemu","fc"]}`)
+		o := oscIn(ns, "kata-pool", "kata", "kata")
+		createEventually(o)
+
+		Expect(plugin(o, handlerPath("kata-qemu")...)).To(HaveKeyWithValue("runtime_type", "io.containerd.kata.v2"))
+		Expect(plugin(o, handlerPath("kata-clh")...)).To(BeNil())
+		Expect(plugin(o, handlerPath("kata-fc")...)).To(And(
+			HaveKeyWithValue("snapshotter", "devmapper"),
+			HaveKeyWithValue("pod_annotations", ConsistOf("io.katacontainers.*")),
+		))
+		Expect(plugin(o, "io.containerd.snapshotter.v1.devmapper")).To(HaveKeyWithValue("pool_name", "containerd-pool"))
+		Expect(fileContent(o, "/opt/runtime-sandbox/bin/devmapper-setup.sh")).To(ContainSubstring("thin-pool"))
+		Expect(o.Spec.Units).To(ContainElement(And(
+			HaveField("Name", "runtime-sandbox-devmapper.service"),
+			HaveField("Content", PointTo(ContainSubstring("Before=containerd.service"))),
+		)))
+	})
+
+	It("stores the OSC of a plain pool unchanged", func() {
+		o := oscIn(landscape.SampleShootNamespace, "plain-pool", "gvisor")
+		sent := o.DeepCopy()
+		Expect(land.Client.Create(ctx, o)).To(Succeed())
+		Expect(o.Spec).To(Equal(sent.Spec))
+	})
+
+	It("leaves a provision OSC unchanged", func() {
+		o := oscIn(landscape.SampleShootNamespace, "gvisor-provision", "gvisor", "gvisor")
+		o.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
+		sent := o.DeepCopy()
+		Expect(land.Client.Create(ctx, o)).To(Succeed())
+		Expect(o.Spec).To(Equal(sent.Spec))
+	})
+
+	It("is idempotent: updating a mutated OSC adds nothing twice", func() {
+		o := oscIn(landscape.SampleShootNamespace, "gvisor-idempotent", "gvisor", "gvisor")
+		createEventually(o)
+		first := o.Spec.DeepCopy()
+
+		patch := client.MergeFrom(o.DeepCopy())
+		metav1.SetMetaDataLabel(&o.ObjectMeta, "touched", "yes")
+		Expect(land.Client.Patch(ctx, o, patch)).To(Succeed())
+		Expect(o.Spec).To(Equal(*first))
+	})
+
+	It("changes runsc.toml when the pool's flags change", func() {
+		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"net-raw":"false"}}`, "")
+		o := oscIn(ns, "gvisor-flags", "gvisor", "gvisor")
+		createEventually(o)
+		Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(ContainSubstring(`net-raw = 'false'`))
+
+		cluster := &extensionsv1alpha1.Cluster{}
+		Expect(land.Client.Get(ctx, client.ObjectKey{Name: ns}, cluster)).To(Succeed())
+		shoot := &gardencorev1beta1.Shoot{}
+		Expect(json.Unmarshal(cluster.Spec.Shoot.Raw, shoot)).To(Succeed())
+		shoot.Spec.Provider.Workers[0].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(`{` + gvisorAPI + `,"configFlags":{"net-raw":"true"}}`)}
+		updated, err := landscape.ClusterFor(ns, shoot)
+		Expect(err).NotTo(HaveOccurred())
+		cluster.Spec = updated.Spec
+		Expect(land.Client.Update(ctx, cluster)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			patch := client.MergeFrom(o.DeepCopy())
+			metav1.SetMetaDataAnnotation(&o.ObjectMeta, "reconcile", time.Now().String())
+			g.Expect(land.Client.Patch(ctx, o, patch)).To(Succeed())
+			g.Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(ContainSubstring(`net-raw = 'true'`))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+	})
+
+	It("refuses the OSC of a pool whose providerConfig is invalid, naming the pool and the field", func() {
+		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`, "")
+		o := oscIn(ns, "gvisor-invalid", "gvisor", "gvisor")
+		Eventually(func() error { return land.Client.Create(ctx, o.DeepCopy()) }).WithTimeout(30 * time.Second).Should(MatchError(And(
+			ContainSubstring(`worker pool "gvisor"`),
+			ContainSubstring(`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[foo]`),
+		)))
+	})
+})

@@ -1,0 +1,80 @@
+package landscape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+// Component is an extension component running in-process against the landscape.
+type Component struct {
+	cancel context.CancelFunc
+	done   chan error
+	dir    string
+}
+
+// Stop stops the component and waits until it has returned.
+func (c *Component) Stop() error {
+	c.cancel()
+	err := <-c.done
+	return errors.Join(err, os.RemoveAll(c.dir))
+}
+
+// startComponent runs a component's command in-process with its webhooks served on a free loopback port and
+// registered by URL over TLS, then waits until ready says the API server reaches them.
+func (l *Landscape) startComponent(ctx context.Context, name string, newCommand func(context.Context) *cobra.Command, ready func(context.Context, <-chan error) error, extraArgs ...string) (*Component, error) {
+	dir, err := os.MkdirTemp("", "runtime-sandbox-"+name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a working directory: %w", err)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := l.WriteKubeconfig(kubeconfig); err != nil {
+		return nil, err
+	}
+	webhookPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	healthPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-election=false",
+		"--webhook-config-mode=url",
+		"--webhook-config-url=127.0.0.1:" + strconv.Itoa(webhookPort),
+		"--webhook-config-server-host=127.0.0.1",
+		"--webhook-config-server-port=" + strconv.Itoa(webhookPort),
+		"--webhook-config-cert-dir=" + filepath.Join(dir, "certs"),
+		"--metrics-bind-address=0",
+		"--health-bind-address=127.0.0.1:" + strconv.Itoa(healthPort),
+		"--log-format=text",
+	}, extraArgs...)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	c := &Component{cancel: cancel, done: make(chan error, 1), dir: dir}
+	cmd := newCommand(runCtx)
+	cmd.SetArgs(args)
+	go func() { c.done <- cmd.Execute() }()
+
+	if err := ready(ctx, c.done); err != nil {
+		return nil, errors.Join(fmt.Errorf("%s: %w", name, err), c.Stop())
+	}
+	return c, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,139 @@
+package landscape
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
+	"github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
+)
+
+// SampleShootNamespace is the seed namespace of the sample Shoot, where its Cluster and OSCs live.
+const SampleShootNamespace = "shoot--local--sandbox"
+
+// StartSeed runs the seed-side component (the same command as the binary) in-process, with its webhooks
+// registered by URL over TLS, and waits until the API server calls them. It needs BootstrapSeed first.
+func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Component, error) {
+	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.waitForOSCWebhooks, extraArgs...)
+}
+
+// BootstrapSeed creates the seed side of the sample Shoot: its namespace and its Cluster resource, which carries
+// example/shoot.yaml.
+func (l *Landscape) BootstrapSeed(ctx context.Context) error {
+	shoot, err := SampleShoot()
+	if err != nil {
+		return err
+	}
+	cluster, err := ClusterFor(SampleShootNamespace, shoot)
+	if err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SampleShootNamespace, Labels: map[string]string{v1beta1constants.GardenRole: v1beta1constants.GardenRoleShoot}}}
+	for _, obj := range []client.Object{ns, cluster} {
+		if err := l.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
+		}
+	}
+	return nil
+}
+
+// ClusterFor returns the Cluster resource of a Shoot whose seed namespace is namespace.
+func ClusterFor(namespace string, shoot *gardencorev1beta1.Shoot) (*extensionsv1alpha1.Cluster, error) {
+	shoot = shoot.DeepCopy()
+	shoot.SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind("Shoot"))
+	seed := &gardencorev1beta1.Seed{ObjectMeta: metav1.ObjectMeta{Name: "local"}}
+	seed.SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind("Seed"))
+	profile := &gardencorev1beta1.CloudProfile{ObjectMeta: metav1.ObjectMeta{Name: "local"}}
+	profile.SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind("CloudProfile"))
+
+	raw := func(obj runtime.Object) (runtime.RawExtension, error) {
+		data, err := json.Marshal(obj)
+		return runtime.RawExtension{Raw: data}, err
+	}
+	shootRaw, err := raw(shoot)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the Shoot: %w", err)
+	}
+	seedRaw, _ := raw(seed)
+	profileRaw, _ := raw(profile)
+	return &extensionsv1alpha1.Cluster{
+		ObjectMeta: metav1.ObjectMeta{Name: namespace},
+		Spec:       extensionsv1alpha1.ClusterSpec{Shoot: shootRaw, Seed: &seedRaw, CloudProfile: profileRaw},
+	}, nil
+}
+
+// SampleOSC returns a reconcile OperatingSystemConfig of the sample Shoot's pool, labelled the way Gardener labels
+// it: with the pool name and, for each container runtime type of the pool, containerruntime.worker.gardener.cloud/<type>.
+func SampleOSC(name, pool string, runtimeTypes ...string) *extensionsv1alpha1.OperatingSystemConfig {
+	labels := map[string]string{
+		v1beta1constants.LabelWorkerPool:      pool,
+		extensionsv1alpha1.CRINameWorkerLabel: string(extensionsv1alpha1.CRINameContainerD),
+	}
+	for _, t := range runtimeTypes {
+		labels[osc.LabelContainerRuntime(t)] = "true"
+	}
+	return &extensionsv1alpha1.OperatingSystemConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: SampleShootNamespace, Labels: labels},
+		Spec: extensionsv1alpha1.OperatingSystemConfigSpec{
+			DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gardenlinux"},
+			Purpose:     extensionsv1alpha1.OperatingSystemConfigPurposeReconcile,
+			CRIConfig: &extensionsv1alpha1.CRIConfig{
+				Name:       extensionsv1alpha1.CRINameContainerD,
+				Containerd: &extensionsv1alpha1.ContainerdConfig{SandboxImage: "registry.k8s.io/pause:3.10"},
+			},
+			Files: []extensionsv1alpha1.File{{
+				Path:    "/etc/motd",
+				Content: extensionsv1alpha1.FileContent{Inline: &extensionsv1alpha1.FileContentInline{Data: "sandbox pool"}},
+			}},
+		},
+	}
+}
+
+// waitForOSCWebhooks waits until a dry-run create of an OSC for each sample pool comes back with the runtime's
+// containerd handler added, which proves that the API server reaches the webhooks over TLS.
+func (l *Landscape) waitForOSCWebhooks(ctx context.Context, done <-chan error) error {
+	probes := map[string]*extensionsv1alpha1.OperatingSystemConfig{
+		"runsc":     SampleOSC("ready-probe-gvisor", "gvisor", "gvisor"),
+		"kata-qemu": SampleOSC("ready-probe-kata", "kata", "kata"),
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var lastErr error
+	for {
+		select {
+		case err := <-done:
+			return fmt.Errorf("the component exited before it was ready: %w", err)
+		case <-ctx.Done():
+			return fmt.Errorf("the OSC webhooks did not answer in time, last answer: %v", lastErr)
+		case <-time.After(200 * time.Millisecond):
+		}
+		lastErr = nil
+		for handler, probe := range probes {
+			obj := probe.DeepCopy()
+			if err := l.Client.Create(ctx, obj, client.DryRunAll); err != nil {
+				lastErr = err
+				break
+			}
+			if !slices.ContainsFunc(obj.Spec.CRIConfig.Containerd.Plugins, func(p extensionsv1alpha1.PluginConfig) bool { return slices.Contains(p.Path, handler) }) {
+				lastErr = fmt.Errorf("OSC %s came back without the %s handler", obj.Name, handler)
+				break
+			}
+		}
+		if lastErr == nil {
+			return nil
+		}
+	}
+}
