@@ -1,0 +1,167 @@
+package osc_test
+
+import (
+	"encoding/json"
+	"slices"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	. "github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
+)
+
+const (
+	gvisorAPI = `"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration"`
+	kataAPI   = `"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration"`
+)
+
+func newOSC(pool string, runtimeTypes ...string) *extensionsv1alpha1.OperatingSystemConfig {
+	labels := map[string]string{"worker.gardener.cloud/pool": pool}
+	for _, t := range runtimeTypes {
+		labels["containerruntime.worker.gardener.cloud/"+t] = "true"
+	}
+	return &extensionsv1alpha1.OperatingSystemConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: "osc", Namespace: "shoot--a--b", Labels: labels},
+		Spec: extensionsv1alpha1.OperatingSystemConfigSpec{
+			Purpose: extensionsv1alpha1.OperatingSystemConfigPurposeReconcile,
+			CRIConfig: &extensionsv1alpha1.CRIConfig{
+				Name:       extensionsv1alpha1.CRINameContainerD,
+				Containerd: &extensionsv1alpha1.ContainerdConfig{SandboxImage: "pause"},
+			},
+			Files: []extensionsv1alpha1.File{{Path: "/etc/motd"}},
+			Units: []extensionsv1alpha1.Unit{{Name: "kubelet.service"}},
+		},
+	}
+}
+
+func newShoot(pools ...gardencorev1beta1.Worker) *gardencorev1beta1.Shoot {
+	return &gardencorev1beta1.Shoot{
+		ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "garden-a"},
+		Spec:       gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: pools}},
+	}
+}
+
+func pool(name string, runtimes ...gardencorev1beta1.ContainerRuntime) gardencorev1beta1.Worker {
+	w := gardencorev1beta1.Worker{Name: name}
+	if runtimes != nil {
+		w.CRI = &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: runtimes}
+	}
+	return w
+}
+
+func cr(runtimeType, providerConfig string) gardencorev1beta1.ContainerRuntime {
+	out := gardencorev1beta1.ContainerRuntime{Type: runtimeType}
+	if providerConfig != "" {
+		out.ProviderConfig = &runtime.RawExtension{Raw: []byte(providerConfig)}
+	}
+	return out
+}
+
+func handlers(o *extensionsv1alpha1.OperatingSystemConfig) []string {
+	var out []string
+	for _, p := range o.Spec.CRIConfig.Containerd.Plugins {
+		out = append(out, p.Path[len(p.Path)-1])
+	}
+	return out
+}
+
+var _ = Describe("Mutate", func() {
+	DescribeTable("which OSCs are left unchanged",
+		func(o *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot) {
+			before := o.DeepCopy()
+			Expect(Mutate(o, shoot, gvisor.New())).To(Succeed())
+			Expect(o).To(Equal(before))
+		},
+		Entry("a plain pool", newOSC("p"), newShoot(pool("p"))),
+		Entry("a pool of another runtime", newOSC("p", "kata"), newShoot(pool("p", cr("kata", "")))),
+		Entry("a provision OSC", func() *extensionsv1alpha1.OperatingSystemConfig {
+			o := newOSC("p", "gvisor")
+			o.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
+			return o
+		}(), newShoot(pool("p", cr("gvisor", "")))),
+		Entry("a pool that no longer requests gVisor in the Shoot", newOSC("p", "gvisor"), newShoot(pool("p", cr("kata", "")))),
+		Entry("a pool without CRI in the Shoot", newOSC("p", "gvisor"), newShoot(pool("p"))),
+	)
+
+	DescribeTable("refuses with a clear error",
+		func(o *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, fragment string) {
+			Expect(Mutate(o, shoot, gvisor.New())).To(MatchError(ContainSubstring(fragment)))
+		},
+		Entry("pool missing from the Shoot", newOSC("p", "gvisor"), newShoot(pool("q")), `worker pool "p" of OperatingSystemConfig shoot--a--b/osc is not in Shoot garden-a/b`),
+		Entry("invalid providerConfig names the pool", newOSC("p", "gvisor"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
+			`the gvisor configuration of worker pool "p" of Shoot garden-a/b`),
+		Entry("invalid providerConfig names the field", newOSC("p", "gvisor"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
+			"spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.configFlags[foo]"),
+		Entry("no containerd config", func() *extensionsv1alpha1.OperatingSystemConfig {
+			o := newOSC("p", "gvisor")
+			o.Spec.CRIConfig.Containerd = nil
+			return o
+		}(), newShoot(pool("p", cr("gvisor", ""))), "has no containerd configuration"),
+	)
+
+	It("adds the gVisor handler and runsc.toml and keeps what was there", func() {
+		o := newOSC("p", "gvisor")
+		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", ""))), gvisor.New())).To(Succeed())
+		Expect(handlers(o)).To(Equal([]string{"runsc"}))
+		Expect(o.Spec.Files).To(HaveLen(2))
+		Expect(o.Spec.Files[0].Path).To(Equal("/etc/motd"))
+		Expect(o.Spec.Files[1].Path).To(Equal("/etc/containerd/runsc.toml"))
+		Expect(o.Spec.Units).To(HaveLen(1))
+		Expect(o.Spec.CRIConfig.Containerd.SandboxImage).To(Equal("pause"))
+	})
+
+	DescribeTable("Kata handlers follow the pool's hypervisors",
+		func(providerConfig string, wantHandlers []string, wantUnits int) {
+			o := newOSC("p", "kata")
+			Expect(Mutate(o, newShoot(pool("p", cr("kata", providerConfig))), kata.New())).To(Succeed())
+			Expect(handlers(o)).To(Equal(wantHandlers))
+			Expect(o.Spec.Units).To(HaveLen(1 + wantUnits))
+		},
+		Entry("defaults", "", []string{"kata-qemu", "kata-clh"}, 0),
+		Entry("qemu only", `{`+kataAPI+`,"hypervisors":["qemu"]}`, []string{"kata-qemu"}, 0),
+		Entry("firecracker brings devmapper", `{`+kataAPI+`,"hypervisors":["fc"]}`, []string{"kata-fc", "io.containerd.snapshotter.v1.devmapper"}, 1),
+	)
+
+	It("is idempotent for both runtimes on one pool", func() {
+		shoot := newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"debug":"true"}}`), cr("kata", `{`+kataAPI+`,"hypervisors":["qemu","clh","fc"]}`)))
+		o := newOSC("p", "gvisor", "kata")
+		for range 2 {
+			Expect(Mutate(o, shoot, gvisor.New())).To(Succeed())
+			Expect(Mutate(o, shoot, kata.New())).To(Succeed())
+		}
+		once := newOSC("p", "gvisor", "kata")
+		Expect(Mutate(once, shoot, gvisor.New())).To(Succeed())
+		Expect(Mutate(once, shoot, kata.New())).To(Succeed())
+		Expect(o).To(Equal(once))
+		Expect(handlers(o)).To(Equal([]string{"runsc", "kata-qemu", "kata-clh", "kata-fc", "io.containerd.snapshotter.v1.devmapper"}))
+	})
+
+	It("replaces its own entries when the configuration changes", func() {
+		o := newOSC("p", "gvisor")
+		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"net-raw":"false"}}`))), gvisor.New())).To(Succeed())
+		before := slices.Clone(o.Spec.Files)
+		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"net-raw":"true"}}`))), gvisor.New())).To(Succeed())
+		Expect(o.Spec.Files).To(HaveLen(len(before)))
+		Expect(o.Spec.Files[1].Content.Inline.Data).NotTo(Equal(before[1].Content.Inline.Data))
+	})
+})
+
+var _ = Describe("plugin values", func() {
+	It("encodes the runsc handler for containerd", func() {
+		o := newOSC("p", "gvisor")
+		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", ""))), gvisor.New())).To(Succeed())
+		p := o.Spec.CRIConfig.Containerd.Plugins[0]
+		Expect(p.Path).To(Equal([]string{"io.containerd.grpc.v1.cri", "containerd", "runtimes", "runsc"}))
+		Expect(string(*p.Op)).To(Equal("add"))
+		var values map[string]any
+		Expect(json.Unmarshal(p.Values.Raw, &values)).To(Succeed())
+		Expect(values).To(HaveKeyWithValue("runtime_type", "io.containerd.runsc.v1"))
+	})
+})
