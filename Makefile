@@ -23,7 +23,7 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 # The test control plane binaries for envtest.
 export KUBEBUILDER_ASSETS := $(BIN_DIR)
 
-.PHONY: all build test verify fmt vet lint run-local start bench control-plane kubectl clean
+.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl clean
 
 all: verify test
 
@@ -70,18 +70,22 @@ run-local: control-plane $(KUBECTL)
 	go build -o $(RUN_LOCAL) ./test/landscape/run-local
 	$(RUN_LOCAL) --kubectl=$(KUBECTL)
 
-## start: run the admission component against the cluster in dev/kubeconfig, webhooks served on this host.
+## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host.
 start:
-	go run ./cmd/gardener-extension-admission-runtime-sandbox \
-		--kubeconfig=dev/kubeconfig \
-		--leader-election=false \
-		--webhook-config-mode=url \
-		--webhook-config-url=$${WEBHOOK_HOST:-127.0.0.1}:9443 \
-		--webhook-config-server-port=9443 \
-		--webhook-config-cert-dir=$(CACHE_DIR)/start-certs \
-		--metrics-bind-address=127.0.0.1:8080 \
-		--health-bind-address=127.0.0.1:8081 \
-		--log-format=text
+	go run ./cmd/gardener-extension-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-certs
+
+## start-admission: run the garden admission component against the garden in dev/kubeconfig.
+start-admission:
+	go run ./cmd/gardener-extension-admission-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-admission-certs
+
+START_FLAGS = --kubeconfig=dev/kubeconfig \
+	--leader-election=false \
+	--webhook-config-mode=url \
+	--webhook-config-url=$${WEBHOOK_HOST:-127.0.0.1}:$${WEBHOOK_PORT:-9443} \
+	--webhook-config-server-port=$${WEBHOOK_PORT:-9443} \
+	--metrics-bind-address=127.0.0.1:8080 \
+	--health-bind-address=127.0.0.1:8081 \
+	--log-format=text
 
 ## bench: benchmarks (ratios against a baseline measured in the same run).
 bench:

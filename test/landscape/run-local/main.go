@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -46,7 +47,7 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 	}
 
 	fmt.Println("Starting etcd, kube-apiserver and gardener-apiserver ...")
-	l, err := landscape.Start(ctx, landscape.Options{Output: out})
+	l, err := startLandscape(ctx, filepath.Join(filepath.Dir(kubeconfig), "control-plane.log"), out)
 	if err != nil {
 		return err
 	}
@@ -80,4 +81,25 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 	<-ctx.Done()
 	fmt.Println("Shutting down ...")
 	return nil
+}
+
+// startLandscape starts the landscape. gardener-apiserver runs in-process and logs to the process's stdout, so
+// unless a log output is given, stdout points to logFile while it starts; this command's own lines and the
+// extension's logs still reach the terminal.
+func startLandscape(ctx context.Context, logFile string, out io.Writer) (*landscape.Landscape, error) {
+	if out != nil {
+		return landscape.Start(ctx, landscape.Options{Output: out})
+	}
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the log directory: %w", err)
+	}
+	f, err := os.Create(logFile)
+	if err != nil {
+		return nil, fmt.Errorf("creating the control plane log: %w", err)
+	}
+	fmt.Println("Control plane logs go to", logFile)
+	terminal := os.Stdout
+	os.Stdout = f
+	defer func() { os.Stdout = terminal }()
+	return landscape.Start(ctx, landscape.Options{})
 }
