@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"slices"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/example"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 )
 
@@ -183,3 +185,47 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		)))
 	})
 })
+
+var _ = Describe("The example OSCs in the sample Shoot's namespace", func() {
+	exampleOSC := func(file string) *extensionsv1alpha1.OperatingSystemConfig {
+		data, err := fs.ReadFile(example.Manifests, file)
+		Expect(err).NotTo(HaveOccurred())
+		objs, err := landscape.DecodeManifest(data)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(objs).To(HaveLen(1))
+		o := &extensionsv1alpha1.OperatingSystemConfig{}
+		Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(objs[0].Object, o)).To(Succeed())
+		return o
+	}
+
+	It("stores example/osc-gvisor.yaml with the runsc handler and the flags of example/shoot.yaml", func() {
+		o := exampleOSC("osc-gvisor.yaml")
+		createEventually(o)
+		Expect(plugin(o, handlerPath("runsc")...)).To(HaveKeyWithValue("runtime_type", "io.containerd.runsc.v1"))
+		Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(And(
+			ContainSubstring(`net-raw = 'true'`), ContainSubstring(`debug = 'true'`), ContainSubstring(`debug-log = `)))
+	})
+
+	It("stores example/osc-kata.yaml with kata-qemu, kata-fc and the devmapper setup", func() {
+		o := exampleOSC("osc-kata.yaml")
+		createEventually(o)
+		Expect(handlerNames(o)).To(Equal([]string{"kata-qemu", "kata-fc", "io.containerd.snapshotter.v1.devmapper"}))
+		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/opt/runtime-sandbox/bin/devmapper-setup.sh")))
+		Expect(o.Spec.Units).To(ContainElement(HaveField("Name", "runtime-sandbox-devmapper.service")))
+	})
+
+	It("stores example/osc-plain.yaml unchanged", func() {
+		o := exampleOSC("osc-plain.yaml")
+		sent := o.DeepCopy()
+		Expect(land.Client.Create(ctx, o)).To(Succeed())
+		Expect(o.Spec).To(Equal(sent.Spec))
+	})
+})
+
+func handlerNames(o *extensionsv1alpha1.OperatingSystemConfig) []string {
+	var out []string
+	for _, p := range o.Spec.CRIConfig.Containerd.Plugins {
+		out = append(out, p.Path[len(p.Path)-1])
+	}
+	return out
+}
