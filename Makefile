@@ -7,6 +7,7 @@ K8S_VERSION    := v1.36.3
 ETCD           := $(BIN_DIR)/etcd
 KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
 KUBECTL        := $(BIN_DIR)/kubectl
+RUNSC_MODULE   := $(BIN_DIR)/runsc-module
 RUN_LOCAL      := $(BIN_DIR)/run-local
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -timeout 45m
@@ -20,10 +21,11 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 	-X k8s.io/component-base/version.gitTreeState=clean \
 	-X k8s.io/component-base/version/verflag.programName=kube-apiserver
 
-# The test control plane binaries for envtest.
+# The test control plane binaries for envtest, and the runsc built from the gVisor module for test/nodetruth.
 export KUBEBUILDER_ASSETS := $(BIN_DIR)
+export RUNSC_MODULE_BINARY := $(RUNSC_MODULE)
 
-.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl clean
+.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl runsc-module clean
 
 all: verify test
 
@@ -49,8 +51,17 @@ $(KUBECTL): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -ldflags "$(subst kube-apiserver,kubectl,$(KUBE_LDFLAGS))" -o $@ k8s.io/kubernetes/cmd/kubectl
 
-## test: unit and integration tests; the integration suites run against the real API servers.
-test: control-plane
+## runsc-module: build runsc from the gvisor.dev/gvisor Go module (for flags newer than Debian's runsc, e.g. nvproxy).
+runsc-module: $(RUNSC_MODULE)
+
+# runsc must be built without cgo: with it, `runsc do` cannot re-execute itself.
+$(RUNSC_MODULE): hack/runsc/go.mod hack/runsc/go.sum
+	@mkdir -p $(BIN_DIR)
+	cd hack/runsc && CGO_ENABLED=0 go build -o $@ gvisor.dev/gvisor/runsc
+
+## test: unit and integration tests; the integration suites run against the real API servers, test/nodetruth
+## against real containerd and runsc (Debian packages, see .ci/run) and runsc built from the gVisor module.
+test: control-plane $(RUNSC_MODULE)
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
 
 ## verify: gofmt, go vet and staticcheck.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,35 +18,16 @@ import (
 // webhooks registered by URL over TLS, and waits until the API server calls them. extraArgs are appended to the
 // command line, e.g. --required-machine-capabilities.
 func (l *Landscape) StartAdmission(ctx context.Context, extraArgs ...string) (*Component, error) {
-	return l.startComponent(ctx, "admission", admissionapp.NewCommand, l.waitForShootWebhooks, extraArgs...)
-}
-
-// waitForShootWebhooks waits until a dry-run create of an invalid Shoot is refused by the admission webhook for
-// every runtime type, which proves that the API server reaches the webhooks over TLS.
-func (l *Landscape) waitForShootWebhooks(ctx context.Context, done <-chan error) error {
 	probe, err := invalidProbeShoot()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var lastErr error
-	for {
-		select {
-		case err := <-done:
-			return fmt.Errorf("the admission component exited before it was ready: %w", err)
-		case <-ctx.Done():
-			return fmt.Errorf("the admission webhooks did not answer in time, last answer: %v", lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
-		if lastErr = l.probeEachRuntime(ctx, probe); lastErr == nil {
-			return nil
-		}
-	}
+	return l.startComponent(ctx, "admission", admissionapp.NewCommand, func(ctx context.Context) error { return l.probeEachRuntime(ctx, probe) }, extraArgs...)
 }
 
-// probeEachRuntime checks that each runtime type's webhook refuses the probe pool of its type. The API server
-// reports only the first webhook's denial, so each pool is probed on its own.
+// probeEachRuntime checks that each runtime type's webhook refuses the probe pool of its type, which proves that
+// the API server reaches the webhooks over TLS. The API server reports only the first webhook's denial, so each
+// pool is probed on its own.
 func (l *Landscape) probeEachRuntime(ctx context.Context, probe *gardencorev1beta1.Shoot) error {
 	for i, pool := range probe.Spec.Provider.Workers {
 		single := probe.DeepCopy()

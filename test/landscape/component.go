@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -27,8 +28,8 @@ func (c *Component) Stop() error {
 }
 
 // startComponent runs a component's command in-process with its webhooks served on a free loopback port and
-// registered by URL over TLS, then waits until ready says the API server reaches them.
-func (l *Landscape) startComponent(ctx context.Context, name string, newCommand func(context.Context) *cobra.Command, ready func(context.Context, <-chan error) error, extraArgs ...string) (*Component, error) {
+// registered by URL over TLS, then waits until probe succeeds, i.e. the API server reaches them.
+func (l *Landscape) startComponent(ctx context.Context, name string, newCommand func(context.Context) *cobra.Command, probe func(context.Context) error, extraArgs ...string) (*Component, error) {
 	dir, err := os.MkdirTemp("", "runtime-sandbox-"+name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("creating a working directory: %w", err)
@@ -64,10 +65,29 @@ func (l *Landscape) startComponent(ctx context.Context, name string, newCommand 
 	cmd.SetArgs(args)
 	go func() { c.done <- cmd.Execute() }()
 
-	if err := ready(ctx, c.done); err != nil {
+	if err := waitUntilReady(ctx, c.done, probe); err != nil {
 		return nil, errors.Join(fmt.Errorf("%s: %w", name, err), c.Stop())
 	}
 	return c, nil
+}
+
+// waitUntilReady polls probe until it succeeds, the component exits or two minutes pass.
+func waitUntilReady(ctx context.Context, done <-chan error, probe func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var lastErr error
+	for {
+		select {
+		case err := <-done:
+			return fmt.Errorf("exited before it was ready: %w", err)
+		case <-ctx.Done():
+			return fmt.Errorf("the webhooks did not answer in time, last answer: %v", lastErr)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if lastErr = probe(ctx); lastErr == nil {
+			return nil
+		}
+	}
 }
 
 func freePort() (int, error) {

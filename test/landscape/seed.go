@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,7 +26,7 @@ const SampleShootNamespace = "shoot--local--sandbox"
 // StartSeed runs the seed-side component (the same command as the binary) in-process, with its webhooks
 // registered by URL over TLS, and waits until the API server calls them. It needs BootstrapSeed first.
 func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Component, error) {
-	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.waitForOSCWebhooks, extraArgs...)
+	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, extraArgs...)
 }
 
 // BootstrapSeed creates the seed side of the sample Shoot: its namespace and its Cluster resource, which carries
@@ -102,38 +101,21 @@ func SampleOSC(name, pool string, runtimeTypes ...string) *extensionsv1alpha1.Op
 	}
 }
 
-// waitForOSCWebhooks waits until a dry-run create of an OSC for each sample pool comes back with the runtime's
+// probeOSCWebhooks checks that a dry-run create of an OSC for each sample pool comes back with the runtime's
 // containerd handler added, which proves that the API server reaches the webhooks over TLS.
-func (l *Landscape) waitForOSCWebhooks(ctx context.Context, done <-chan error) error {
+func (l *Landscape) probeOSCWebhooks(ctx context.Context) error {
 	probes := map[string]*extensionsv1alpha1.OperatingSystemConfig{
 		"runsc":     SampleOSC("ready-probe-gvisor", "gvisor", "gvisor"),
 		"kata-qemu": SampleOSC("ready-probe-kata", "kata", "kata"),
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var lastErr error
-	for {
-		select {
-		case err := <-done:
-			return fmt.Errorf("the component exited before it was ready: %w", err)
-		case <-ctx.Done():
-			return fmt.Errorf("the OSC webhooks did not answer in time, last answer: %v", lastErr)
-		case <-time.After(200 * time.Millisecond):
+	for handler, probe := range probes {
+		obj := probe.DeepCopy()
+		if err := l.Client.Create(ctx, obj, client.DryRunAll); err != nil {
+			return err
 		}
-		lastErr = nil
-		for handler, probe := range probes {
-			obj := probe.DeepCopy()
-			if err := l.Client.Create(ctx, obj, client.DryRunAll); err != nil {
-				lastErr = err
-				break
-			}
-			if !slices.ContainsFunc(obj.Spec.CRIConfig.Containerd.Plugins, func(p extensionsv1alpha1.PluginConfig) bool { return slices.Contains(p.Path, handler) }) {
-				lastErr = fmt.Errorf("OSC %s came back without the %s handler", obj.Name, handler)
-				break
-			}
-		}
-		if lastErr == nil {
-			return nil
+		if !slices.ContainsFunc(obj.Spec.CRIConfig.Containerd.Plugins, func(p extensionsv1alpha1.PluginConfig) bool { return slices.Contains(p.Path, handler) }) {
+			return fmt.Errorf("OSC %s came back without the %s handler", obj.Name, handler)
 		}
 	}
+	return nil
 }
