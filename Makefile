@@ -25,7 +25,7 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 export KUBEBUILDER_ASSETS := $(BIN_DIR)
 export RUNSC_MODULE_BINARY := $(RUNSC_MODULE)
 
-.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl runsc-module clean
+.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl runsc-module node-packages clean
 
 all: verify test
 
@@ -51,6 +51,10 @@ $(KUBECTL): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -ldflags "$(subst kube-apiserver,kubectl,$(KUBE_LDFLAGS))" -o $@ k8s.io/kubernetes/cmd/kubectl
 
+## node-packages: install containerd and runsc from Debian's packages when they are missing (needs root or sudo).
+node-packages:
+	hack/install-node-packages.sh
+
 ## runsc-module: build runsc from the gvisor.dev/gvisor Go module (for flags newer than Debian's runsc, e.g. nvproxy).
 runsc-module: $(RUNSC_MODULE)
 
@@ -61,7 +65,7 @@ $(RUNSC_MODULE): hack/runsc/go.mod hack/runsc/go.sum
 
 ## test: unit and integration tests; the integration suites run against the real API servers, test/nodetruth
 ## against real containerd and runsc (Debian packages, see .ci/run) and runsc built from the gVisor module.
-test: control-plane $(RUNSC_MODULE)
+test: control-plane $(RUNSC_MODULE) node-packages
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
 
 ## verify: gofmt, go vet and staticcheck.
