@@ -51,7 +51,8 @@ func NewDecoder(scheme *runtime.Scheme) *Decoder {
 //     of the value;
 //   - bytes that are not a JSON or YAML object are Invalid on fldPath.
 //
-// Decode applies no defaults. When it returns errors, the contents of into are unspecified.
+// Decode applies no defaults. When every error concerns an individual field (see Decoded), into holds the rest of
+// the document; otherwise its contents are unspecified.
 func (d *Decoder) Decode(raw []byte, into runtime.Object, fldPath *field.Path) (gvk schema.GroupVersionKind, errs field.ErrorList) {
 	allowed, err := d.allowedKinds(into)
 	if err != nil {

@@ -15,6 +15,10 @@ import (
 // possibly replaced value, so that the rest can still be decoded. Values of types that decode themselves from
 // arbitrary JSON are not checked.
 func checkValue(value any, t reflect.Type, fldPath *field.Path) (any, field.ErrorList) {
+	if value == nil && t != nil && t.Kind() != reflect.Pointer && isScalar(t) {
+		// encoding/json would silently decode null as the zero value, e.g. "" for a flag value.
+		return nil, field.ErrorList{typeError(value, t, fldPath)}
+	}
 	t = deref(t)
 	if value == nil || t == nil || decodesCustom(t) {
 		return value, nil
@@ -134,5 +138,19 @@ func describeValue(value any) string {
 		return "an object"
 	default:
 		return fmt.Sprintf("a %T", value)
+	}
+}
+
+// isScalar tells whether t (not a pointer) decodes from a JSON string, boolean or number, for which null is not a
+// value but a mistake.
+func isScalar(t reflect.Type) bool {
+	if decodesCustom(t) {
+		return false
+	}
+	switch k := t.Kind(); {
+	case k == reflect.String, k == reflect.Bool, k >= reflect.Int && k <= reflect.Float64:
+		return true
+	default:
+		return false
 	}
 }

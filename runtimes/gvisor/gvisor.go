@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
@@ -35,44 +36,39 @@ func New() *Runtime {
 // Type returns "gvisor".
 func (r *Runtime) Type() string { return Type }
 
-// DecodeProviderConfig strictly decodes a gVisor providerConfig and applies defaults. A nil or empty providerConfig
-// yields the defaults. It also returns the GroupVersionKind the document used.
-func (r *Runtime) DecodeProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*v1alpha1.GVisorConfiguration, bool, field.ErrorList) {
-	cfg := &v1alpha1.GVisorConfiguration{}
-	deprecated := false
+// decode strictly decodes and validates a gVisor providerConfig and applies defaults; a nil or empty providerConfig
+// yields the defaults. It reports every problem at once, and whether the document used the deprecated apiVersion.
+func (r *Runtime) decode(providerConfig *runtime.RawExtension, fldPath *field.Path) (cfg *v1alpha1.GVisorConfiguration, deprecated bool, errs field.ErrorList) {
+	cfg = &v1alpha1.GVisorConfiguration{}
 	if !decode.IsEmpty(providerConfig) {
-		gvk, errs := r.decoder.Decode(providerConfig.Raw, cfg, fldPath)
-		if len(errs) > 0 {
+		var gvk schema.GroupVersionKind
+		gvk, errs = r.decoder.Decode(providerConfig.Raw, cfg, fldPath)
+		if !decode.Decoded(errs, fldPath) {
 			return nil, false, errs
 		}
 		deprecated = gvk.GroupVersion() == v1alpha1.DeprecatedSchemeGroupVersion
+		errs = decode.Merge(errs, validation.ValidateGVisorConfiguration(cfg, fldPath))
 	}
 	r.scheme.Default(cfg)
-	return cfg, deprecated, nil
+	return cfg, deprecated, errs
 }
 
 // ValidateProviderConfig strictly decodes and validates a gVisor providerConfig: only the allowed flags, each
 // "true" or "false". The deprecated apiVersion is accepted with a warning that names the current one.
 func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]string, field.ErrorList) {
-	cfg, deprecated, errs := r.DecodeProviderConfig(providerConfig, fldPath)
-	if len(errs) > 0 {
-		return nil, errs
-	}
+	_, deprecated, errs := r.decode(providerConfig, fldPath)
 	var warnings []string
 	if deprecated {
 		warnings = append(warnings, fmt.Sprintf("%s: %s is deprecated, use %s",
 			fldPath.Child("apiVersion"), v1alpha1.DeprecatedSchemeGroupVersion, v1alpha1.SchemeGroupVersion))
 	}
-	return warnings, validation.ValidateGVisorConfiguration(cfg, fldPath)
+	return warnings, errs
 }
 
 // NodeConfig decodes and validates a pool's gVisor providerConfig and returns the node configuration for it.
 // fldPath names the providerConfig in errors.
 func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error) {
-	cfg, _, errs := r.DecodeProviderConfig(providerConfig, fldPath)
-	if len(errs) == 0 {
-		errs = validation.ValidateGVisorConfiguration(cfg, fldPath)
-	}
+	cfg, _, errs := r.decode(providerConfig, fldPath)
 	if len(errs) > 0 {
 		return nil, errs.ToAggregate()
 	}

@@ -35,39 +35,36 @@ func New() *Runtime {
 // Type returns "kata".
 func (r *Runtime) Type() string { return Type }
 
-// DecodeProviderConfig strictly decodes a Kata providerConfig without applying defaults, so that an explicitly
-// empty hypervisor list can still be told from an absent one. A nil or empty providerConfig yields an empty object.
-func (r *Runtime) DecodeProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*v1alpha1.KataConfiguration, field.ErrorList) {
+// decode strictly decodes and validates a Kata providerConfig and applies defaults; a nil or empty providerConfig
+// yields the defaults. Validation runs before defaulting, so that an explicitly empty hypervisor list is refused
+// rather than defaulted. It reports every problem at once.
+func (r *Runtime) decode(providerConfig *runtime.RawExtension, fldPath *field.Path) (*v1alpha1.KataConfiguration, field.ErrorList) {
 	cfg := &v1alpha1.KataConfiguration{}
-	if decode.IsEmpty(providerConfig) {
-		return cfg, nil
+	var errs field.ErrorList
+	if !decode.IsEmpty(providerConfig) {
+		_, errs = r.decoder.Decode(providerConfig.Raw, cfg, fldPath)
+		if !decode.Decoded(errs, fldPath) {
+			return nil, errs
+		}
+		errs = decode.Merge(errs, validation.ValidateKataConfiguration(cfg, fldPath))
 	}
-	if _, errs := r.decoder.Decode(providerConfig.Raw, cfg, fldPath); len(errs) > 0 {
-		return nil, errs
-	}
-	return cfg, nil
+	r.scheme.Default(cfg)
+	return cfg, errs
 }
 
 // ValidateProviderConfig strictly decodes and validates a Kata providerConfig: hypervisors only from qemu, clh
 // and fc, without duplicates, and not empty when given.
 func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]string, field.ErrorList) {
-	cfg, errs := r.DecodeProviderConfig(providerConfig, fldPath)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return nil, validation.ValidateKataConfiguration(cfg, fldPath)
+	_, errs := r.decode(providerConfig, fldPath)
+	return nil, errs
 }
 
 // NodeConfig decodes, validates and defaults a pool's Kata providerConfig and returns the node configuration for
 // it. fldPath names the providerConfig in errors.
 func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error) {
-	cfg, errs := r.DecodeProviderConfig(providerConfig, fldPath)
-	if len(errs) == 0 {
-		errs = validation.ValidateKataConfiguration(cfg, fldPath)
-	}
+	cfg, errs := r.decode(providerConfig, fldPath)
 	if len(errs) > 0 {
 		return nil, errs.ToAggregate()
 	}
-	r.scheme.Default(cfg)
 	return NodeConfig(cfg)
 }

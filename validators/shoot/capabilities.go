@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 )
 
@@ -39,19 +41,42 @@ func ParseCapabilityRequirements(specs []string, knownTypes []string) (map[strin
 	return out, nil
 }
 
-// missingCapabilities returns the requirements the named machine type of the CloudProfile does not meet. A machine
-// type the CloudProfile does not list is left to Gardener's own Shoot validation, which refuses it.
-func missingCapabilities(profile *gardencorev1beta1.CloudProfileSpec, machineType string, required []CapabilityRequirement) []CapabilityRequirement {
-	idx := slices.IndexFunc(profile.MachineTypes, func(mt gardencorev1beta1.MachineType) bool { return mt.Name == machineType })
+// checkCapabilities checks that the machine type of pool offers every required capability. A machine type the
+// CloudProfile does not list is left to Gardener's own Shoot validation, which refuses it.
+func checkCapabilities(profile *gardencorev1beta1.CloudProfileSpec, pool gardencorev1beta1.Worker, poolPath *field.Path, runtimeType string, required []CapabilityRequirement) field.ErrorList {
+	idx := slices.IndexFunc(profile.MachineTypes, func(mt gardencorev1beta1.MachineType) bool { return mt.Name == pool.Machine.Type })
 	if idx < 0 {
 		return nil
 	}
+	fldPath := poolPath.Child("machine", "type")
+	var undefined, missing []string
 	capabilities := gardencorev1beta1.GetCapabilitiesWithAppliedDefaults(profile.MachineTypes[idx].Capabilities, profile.MachineCapabilities)
-	var missing []CapabilityRequirement
 	for _, r := range required {
-		if !slices.Contains(capabilities[r.Name], r.Value) {
-			missing = append(missing, r)
+		switch values, defined := capabilities[r.Name]; {
+		case !defined:
+			undefined = append(undefined, r.Name)
+		case !slices.Contains(values, r.Value):
+			missing = append(missing, r.String())
 		}
 	}
-	return missing
+	var errs field.ErrorList
+	if len(undefined) > 0 {
+		errs = append(errs, field.Invalid(fldPath, pool.Machine.Type, fmt.Sprintf(
+			"worker pool %q requests container runtime %q, which needs machine capabilities %s, but the Shoot's CloudProfile defines no capability %s (spec.machineCapabilities), so no machine type can be checked; the Gardener operator must add it",
+			pool.Name, runtimeType, joinRequirements(required), strings.Join(undefined, ", "))))
+	}
+	if len(missing) > 0 {
+		errs = append(errs, field.Invalid(fldPath, pool.Machine.Type, fmt.Sprintf(
+			"worker pool %q requests container runtime %q, which needs machine capabilities %s; machine type %q lacks %s, choose a machine type that offers them",
+			pool.Name, runtimeType, joinRequirements(required), pool.Machine.Type, strings.Join(missing, ", "))))
+	}
+	return errs
+}
+
+func joinRequirements(required []CapabilityRequirement) string {
+	out := make([]string, 0, len(required))
+	for _, r := range required {
+		out = append(out, r.String())
+	}
+	return strings.Join(out, ", ")
 }

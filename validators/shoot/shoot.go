@@ -5,8 +5,8 @@ package shoot
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,60 +17,65 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
-// Input is everything Validate looks at for one container runtime type.
+// Input is everything Validate looks at.
 type Input struct {
-	// Runtime is the sandbox runtime whose entries are judged.
-	Runtime runtimes.Runtime
+	// Runtimes are the sandbox runtimes whose worker pools are judged.
+	Runtimes []runtimes.Runtime
 	// Shoot is the Shoot as it would be stored.
 	Shoot *gardencorev1beta1.Shoot
 	// OldShoot is the stored Shoot on UPDATE, nil on CREATE.
 	OldShoot *gardencorev1beta1.Shoot
-	// RequiredCapabilities are the machine type capabilities pools of this runtime need.
-	RequiredCapabilities []CapabilityRequirement
-	// CloudProfile is the spec of the Shoot's (Namespaced)CloudProfile. It is only read when RequiredCapabilities
-	// is not empty and some pool is judged (see NeedsCloudProfile).
+	// RequiredCapabilities are the machine type capabilities that pools of a runtime type need, by type.
+	RequiredCapabilities map[string][]CapabilityRequirement
+	// CloudProfile is the spec of the Shoot's (Namespaced)CloudProfile. It is only read when a runtime with
+	// required capabilities has pools to judge (see NeedsCloudProfile).
 	CloudProfile *gardencorev1beta1.CloudProfileSpec
 }
 
 var workersPath = field.NewPath("spec", "provider", "workers")
 
-// Validate judges every worker pool that requests in.Runtime and whose container runtimes or machine type changed
-// (all of them on CREATE). It returns admission warnings and every problem found, each with its full field path.
-// A Shoot that is being deleted is not judged.
-func Validate(in Input) ([]string, field.ErrorList) {
+// Validate judges every worker pool that requests one of in.Runtimes and whose container runtimes or machine type
+// changed (all of them on CREATE). It returns admission warnings by runtime type and every problem found, each
+// with its full field path, ordered by field. A Shoot that is being deleted is not judged.
+func Validate(in Input) (map[string][]string, field.ErrorList) {
+	warnings := map[string][]string{}
+	var allErrs field.ErrorList
+	for _, rt := range in.Runtimes {
+		for _, i := range PoolsToJudge(rt.Type(), in.Shoot, in.OldShoot) {
+			w, errs := validatePool(rt, in, i)
+			warnings[rt.Type()] = append(warnings[rt.Type()], w...)
+			allErrs = append(allErrs, errs...)
+		}
+	}
+	slices.SortStableFunc(allErrs, func(a, b *field.Error) int { return strings.Compare(a.Field, b.Field) })
+	return warnings, allErrs
+}
+
+// validatePool judges the entries of rt's type in pool i and the pool's machine type.
+func validatePool(rt runtimes.Runtime, in Input, i int) ([]string, field.ErrorList) {
 	var (
 		warnings []string
 		allErrs  field.ErrorList
+		pool     = in.Shoot.Spec.Provider.Workers[i]
+		poolPath = workersPath.Index(i)
+		seen     = false
 	)
-	for _, i := range PoolsToJudge(in.Runtime.Type(), in.Shoot, in.OldShoot) {
-		pool := in.Shoot.Spec.Provider.Workers[i]
-		poolPath := workersPath.Index(i)
-		seen := false
-		for j, cr := range pool.CRI.ContainerRuntimes {
-			if cr.Type != in.Runtime.Type() {
-				continue
-			}
-			crPath := poolPath.Child("cri", "containerRuntimes").Index(j)
-			if seen {
-				allErrs = append(allErrs, field.Duplicate(crPath.Child("type"), cr.Type))
-				continue
-			}
-			seen = true
-			w, errs := in.Runtime.ValidateProviderConfig(cr.ProviderConfig, crPath.Child("providerConfig"))
-			warnings = append(warnings, w...)
-			allErrs = append(allErrs, errs...)
+	for j, cr := range pool.CRI.ContainerRuntimes {
+		if cr.Type != rt.Type() {
+			continue
 		}
-		if len(in.RequiredCapabilities) > 0 && in.CloudProfile != nil {
-			if missing := missingCapabilities(in.CloudProfile, pool.Machine.Type, in.RequiredCapabilities); len(missing) > 0 {
-				names := make([]string, 0, len(missing))
-				for _, m := range missing {
-					names = append(names, m.String())
-				}
-				allErrs = append(allErrs, field.Invalid(poolPath.Child("machine", "type"), pool.Machine.Type,
-					fmt.Sprintf("worker pool %q requests container runtime %q, which needs machine capabilities %s; machine type %q lacks them, choose a machine type that offers them",
-						pool.Name, in.Runtime.Type(), strings.Join(names, ", "), pool.Machine.Type)))
-			}
+		crPath := poolPath.Child("cri", "containerRuntimes").Index(j)
+		if seen {
+			allErrs = append(allErrs, field.Invalid(crPath.Child("type"), cr.Type, "each container runtime type may appear only once per worker pool"))
+			continue
 		}
+		seen = true
+		w, errs := rt.ValidateProviderConfig(cr.ProviderConfig, crPath.Child("providerConfig"))
+		warnings = append(warnings, w...)
+		allErrs = append(allErrs, errs...)
+	}
+	if required := in.RequiredCapabilities[rt.Type()]; len(required) > 0 && in.CloudProfile != nil {
+		allErrs = append(allErrs, checkCapabilities(in.CloudProfile, pool, poolPath, rt.Type(), required)...)
 	}
 	return warnings, allErrs
 }
@@ -78,7 +83,12 @@ func Validate(in Input) ([]string, field.ErrorList) {
 // NeedsCloudProfile tells whether Validate would read the CloudProfile for this input, so that callers fetch it
 // only then.
 func NeedsCloudProfile(in Input) bool {
-	return len(in.RequiredCapabilities) > 0 && len(PoolsToJudge(in.Runtime.Type(), in.Shoot, in.OldShoot)) > 0
+	for _, rt := range in.Runtimes {
+		if len(in.RequiredCapabilities[rt.Type()]) > 0 && len(PoolsToJudge(rt.Type(), in.Shoot, in.OldShoot)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // PoolsToJudge returns the indices of the worker pools of shoot that request runtimeType and are new or changed

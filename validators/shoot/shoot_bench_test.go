@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
-	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
 )
 
@@ -18,7 +17,7 @@ func BenchmarkValidate(b *testing.B) {
 		pool("g", "flat", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"debug":"true","net-raw":"true","nvproxy":"false"}}`)),
 		pool("k", "nested", cr("kata", `{`+kataAPI+`,"hypervisors":["qemu","clh","fc"]}`)),
 	)
-	gvisorRuntime, kataRuntime := gvisor.New(), kata.New()
+	all := runtimes.All()
 	raws := [][]byte{
 		shoot.Spec.Provider.Workers[0].CRI.ContainerRuntimes[0].ProviderConfig.Raw,
 		shoot.Spec.Provider.Workers[1].CRI.ContainerRuntimes[0].ProviderConfig.Raw,
@@ -27,10 +26,7 @@ func BenchmarkValidate(b *testing.B) {
 	b.ReportAllocs()
 	start := time.Now()
 	for b.Loop() {
-		if _, errs := Validate(Input{Runtime: gvisorRuntime, Shoot: shoot}); len(errs) > 0 {
-			b.Fatal(errs)
-		}
-		if _, errs := Validate(Input{Runtime: kataRuntime, Shoot: shoot, RequiredCapabilities: nested, CloudProfile: profile}); len(errs) > 0 {
+		if _, errs := Validate(Input{Runtimes: all, Shoot: shoot, RequiredCapabilities: kataNested, CloudProfile: profile}); len(errs) > 0 {
 			b.Fatal(errs)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
@@ -64,7 +65,7 @@ var nested = []CapabilityRequirement{{Name: "nestedVirtualization", Value: "supp
 var _ = Describe("Validate", func() {
 	DescribeTable("gVisor pools",
 		func(shoot *gardencorev1beta1.Shoot, matchers ...any) {
-			_, errs := Validate(Input{Runtime: gvisor.New(), Shoot: shoot})
+			_, errs := Validate(Input{Runtimes: gvisorOnly(), Shoot: shoot})
 			if len(matchers) == 0 {
 				Expect(errs).To(BeEmpty())
 				return
@@ -90,14 +91,14 @@ var _ = Describe("Validate", func() {
 			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.apiVersion")),
 		Entry("the same runtime twice in a pool",
 			shootWith(pool("a", "flat", cr("gvisor", ""), cr("gvisor", ""))),
-			fieldErr(field.ErrorTypeDuplicate, "spec.provider.workers[0].cri.containerRuntimes[1].type")),
+			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[0].cri.containerRuntimes[1].type")),
 		Entry("kata problems are not gVisor's business",
 			shootWith(pool("a", "flat", cr("kata", `{`+kataAPI+`,"hypervisors":["vmware"]}`)))),
 	)
 
 	DescribeTable("Kata pools",
 		func(shoot *gardencorev1beta1.Shoot, required []CapabilityRequirement, matchers ...any) {
-			_, errs := Validate(Input{Runtime: kata.New(), Shoot: shoot, RequiredCapabilities: required, CloudProfile: profile})
+			_, errs := Validate(Input{Runtimes: kataOnly(), Shoot: shoot, RequiredCapabilities: map[string][]CapabilityRequirement{"kata": required}, CloudProfile: profile})
 			if len(matchers) == 0 {
 				Expect(errs).To(BeEmpty())
 				return
@@ -124,15 +125,17 @@ var _ = Describe("Validate", func() {
 	)
 
 	It("names pool, machine type and missing capability", func() {
-		_, errs := Validate(Input{Runtime: kata.New(), Shoot: shootWith(pool("kata-pool", "flat", cr("kata", ""))), RequiredCapabilities: nested, CloudProfile: profile})
+		_, errs := Validate(Input{Runtimes: kataOnly(), Shoot: shootWith(pool("kata-pool", "flat", cr("kata", ""))), RequiredCapabilities: kataNested, CloudProfile: profile})
 		Expect(errs).To(HaveLen(1))
 		Expect(errs[0].Error()).To(And(ContainSubstring(`worker pool "kata-pool"`), ContainSubstring(`"flat"`), ContainSubstring("nestedVirtualization=supported")))
 	})
 
 	It("warns about the deprecated gVisor apiVersion and names the current one", func() {
-		warnings, errs := Validate(Input{Runtime: gvisor.New(), Shoot: shootWith(pool("a", "flat", cr("gvisor", `{"apiVersion":"gvisor.os.extensions.gardener.cloud/v1alpha1","kind":"GVisorConfiguration"}`)))})
+		warnings, errs := Validate(Input{Runtimes: runtimes.All(), Shoot: shootWith(pool("a", "flat", cr("gvisor", `{"apiVersion":"gvisor.os.extensions.gardener.cloud/v1alpha1","kind":"GVisorConfiguration"}`)))})
 		Expect(errs).To(BeEmpty())
-		Expect(warnings).To(ConsistOf(And(
+		Expect(warnings).To(HaveKey("gvisor"))
+		Expect(warnings["kata"]).To(BeEmpty())
+		Expect(warnings["gvisor"]).To(ConsistOf(And(
 			ContainSubstring("spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.apiVersion"),
 			ContainSubstring("use gvisor.runtime.extensions.config.gardener.cloud/v1alpha1"))))
 	})
@@ -140,10 +143,60 @@ var _ = Describe("Validate", func() {
 	It("lets a Shoot that is being deleted through", func() {
 		shoot := shootWith(pool("a", "flat", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`)))
 		shoot.DeletionTimestamp = &metav1.Time{}
-		_, errs := Validate(Input{Runtime: gvisor.New(), Shoot: shoot})
+		_, errs := Validate(Input{Runtimes: runtimes.All(), Shoot: shoot})
 		Expect(errs).To(BeEmpty())
 	})
+
+	It("reports the problems of every runtime type at once, ordered by field", func() {
+		_, errs := Validate(Input{
+			Runtimes: runtimes.All(),
+			Shoot: shootWith(
+				pool("k", "flat", cr("kata", `{`+kataAPI+`,"hypervisors":["vmware"]}`)),
+				pool("g", "flat", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`)),
+			),
+			RequiredCapabilities: kataNested,
+			CloudProfile:         profile,
+		})
+		Expect(errs).To(ConsistOf(
+			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.hypervisors[0]"),
+			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[0].machine.type"),
+			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.configFlags[foo]"),
+		))
+		Expect(errs[2].Field).To(HavePrefix("spec.provider.workers[1]"))
+	})
+
+	It("reports decoding and validation problems of one providerConfig together", func() {
+		_, errs := Validate(Input{Runtimes: runtimes.All(), Shoot: shootWith(
+			pool("g", "flat", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"debug":true,"foo":"bar","net-raw":null}}`)),
+			pool("k", "flat", cr("kata", `{`+kataAPI+`,"hypervisors":[1,"qemu","qemu","vmware"],"extra":1}`)),
+		)})
+		Expect(errs).To(ConsistOf(
+			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[debug]"),
+			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[foo]"),
+			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[net-raw]"),
+			fieldErr(field.ErrorTypeForbidden, "spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.extra"),
+			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.hypervisors[0]"),
+			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.hypervisors[2]"),
+			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.hypervisors[3]"),
+		))
+	})
+
+	It("says when the CloudProfile does not define a required capability", func() {
+		_, errs := Validate(Input{
+			Runtimes:             kataOnly(),
+			Shoot:                shootWith(pool("kata-pool", "plain", cr("kata", ""))),
+			RequiredCapabilities: kataNested,
+			CloudProfile:         &gardencorev1beta1.CloudProfileSpec{MachineTypes: []gardencorev1beta1.MachineType{{Name: "plain"}}},
+		})
+		Expect(errs).To(ConsistOf(fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[0].machine.type")))
+		Expect(errs[0].Detail).To(ContainSubstring("CloudProfile defines no capability nestedVirtualization"))
+	})
 })
+
+func gvisorOnly() []runtimes.Runtime { return []runtimes.Runtime{gvisor.New()} }
+func kataOnly() []runtimes.Runtime   { return []runtimes.Runtime{kata.New()} }
+
+var kataNested = map[string][]CapabilityRequirement{"kata": nested}
 
 var _ = Describe("PoolsToJudge", func() {
 	bad := cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`)

@@ -33,9 +33,11 @@ func Path(runtimeType string) string { return "/webhooks/validate/shoot/" + runt
 
 // New returns the validating webhook for Shoots that use rt. Gardener's ExtensionLabels admission plugin labels
 // such Shoots with containerruntime.extensions.gardener.cloud/<type>=true, so other Shoots never reach it.
-// reader must be a cached reader for CloudProfiles and NamespacedCloudProfiles; it is only used when required
-// capabilities are configured.
-func New(rt runtimes.Runtime, required []shoot.CapabilityRequirement, reader client.Reader) *extensionswebhook.Webhook {
+// It judges the pools of every runtime in all, so that a Shoot's problems are reported at once even though the API
+// server stops at the first webhook that refuses; it returns only rt's warnings, so that none is repeated.
+// required are the machine capabilities by runtime type. reader must be a cached reader for CloudProfiles and
+// NamespacedCloudProfiles; it is only used when required capabilities are configured.
+func New(rt runtimes.Runtime, all []runtimes.Runtime, required map[string][]shoot.CapabilityRequirement, reader client.Reader) *extensionswebhook.Webhook {
 	return &extensionswebhook.Webhook{
 		Action: extensionswebhook.ActionValidating,
 		Name:   Name(rt.Type()),
@@ -47,18 +49,19 @@ func New(rt runtimes.Runtime, required []shoot.CapabilityRequirement, reader cli
 		},
 		FailurePolicy:  new(admissionregistrationv1.Fail),
 		TimeoutSeconds: new(int32(10)),
-		Webhook:        &admission.Webhook{Handler: NewHandler(rt, required, reader), RecoverPanic: new(true)},
+		Webhook:        &admission.Webhook{Handler: NewHandler(rt, all, required, reader), RecoverPanic: new(true)},
 	}
 }
 
-// NewHandler returns the admission handler that judges the worker pools of a Shoot that request rt.
-func NewHandler(rt runtimes.Runtime, required []shoot.CapabilityRequirement, reader client.Reader) admission.Handler {
+// NewHandler returns the admission handler of rt's webhook; see New.
+func NewHandler(rt runtimes.Runtime, all []runtimes.Runtime, required map[string][]shoot.CapabilityRequirement, reader client.Reader) admission.Handler {
 	scheme := runtime.NewScheme()
 	if err := gardencorev1beta1.AddToScheme(scheme); err != nil {
 		panic(fmt.Errorf("registering the Gardener core API: %w", err))
 	}
 	return &handler{
 		runtime:  rt,
+		all:      all,
 		required: required,
 		reader:   reader,
 		decoder:  serializer.NewCodecFactory(scheme).UniversalDeserializer(),
@@ -67,7 +70,8 @@ func NewHandler(rt runtimes.Runtime, required []shoot.CapabilityRequirement, rea
 
 type handler struct {
 	runtime  runtimes.Runtime
-	required []shoot.CapabilityRequirement
+	all      []runtimes.Runtime
+	required map[string][]shoot.CapabilityRequirement
 	reader   client.Reader
 	decoder  runtime.Decoder
 }
@@ -94,7 +98,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		}
 	}
 
-	in := shoot.Input{Runtime: h.runtime, Shoot: newShoot, OldShoot: oldShoot, RequiredCapabilities: h.required}
+	in := shoot.Input{Runtimes: h.all, Shoot: newShoot, OldShoot: oldShoot, RequiredCapabilities: h.required}
 	if shoot.NeedsCloudProfile(in) {
 		profile, err := gardenerutils.GetCloudProfile(ctx, h.reader, newShoot)
 		if err != nil {
@@ -103,7 +107,8 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		in.CloudProfile = &profile.Spec
 	}
 
-	warnings, errs := shoot.Validate(in)
+	allWarnings, errs := shoot.Validate(in)
+	warnings := allWarnings[h.runtime.Type()]
 	if len(errs) > 0 {
 		status := apierrors.NewInvalid(shootKind.GroupKind(), newShoot.Name, errs).Status()
 		resp := admission.ValidationResponse(false, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -15,6 +16,7 @@ import (
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
@@ -71,8 +73,9 @@ var _ = Describe("Handler", func() {
 				},
 			},
 		}).Build()
-		gvisorH = NewHandler(gvisor.New(), nil, reader)
-		kataH = NewHandler(kata.New(), []shoot.CapabilityRequirement{{Name: "nestedVirtualization", Value: "supported"}}, reader)
+		// The gVisor handler alone has no capability requirement and never reads a CloudProfile: no reader.
+		gvisorH = NewHandler(gvisor.New(), []runtimes.Runtime{gvisor.New()}, nil, nil)
+		kataH = NewHandler(kata.New(), runtimes.All(), map[string][]shoot.CapabilityRequirement{"kata": {{Name: "nestedVirtualization", Value: "supported"}}}, reader)
 	})
 
 	DescribeTable("answers a malformed request with a 4xx and never panics",
@@ -94,6 +97,65 @@ var _ = Describe("Handler", func() {
 
 	It("allows DELETE and CONNECT without looking", func() {
 		Expect(gvisorH.Handle(ctx, request(admissionv1.Delete, nil, nil)).Allowed).To(BeTrue())
+		Expect(gvisorH.Handle(ctx, request(admissionv1.Connect, nil, nil)).Allowed).To(BeTrue())
+	})
+
+	It("judges an UPDATE that changes the machine type of a Kata pool", func() {
+		Expect(kataH.Handle(ctx, request(admissionv1.Update, shootJSON("flat", "kata", ""), shootJSON("flat", "kata", ""))).Allowed).To(BeTrue())
+		Expect(kataH.Handle(ctx, request(admissionv1.Update, shootJSON("flat", "kata", ""), shootJSON("nested", "kata", ""))).Allowed).To(BeFalse())
+	})
+
+	It("lets a Shoot that is being deleted through", func() {
+		var s gardencorev1beta1.Shoot
+		Expect(json.Unmarshal(shootJSON("flat", "kata", `{"hypervisors":["vmware"]}`), &s)).To(Succeed())
+		s.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		raw, err := json.Marshal(s)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(kataH.Handle(ctx, request(admissionv1.Update, raw, raw)).Allowed).To(BeTrue())
+	})
+
+	It("reads a NamespacedCloudProfile's merged spec from its status", func() {
+		scheme := runtime.NewScheme()
+		Expect(gardencorev1beta1.AddToScheme(scheme)).To(Succeed())
+		ncp := &gardencorev1beta1.NamespacedCloudProfile{
+			ObjectMeta: metav1.ObjectMeta{Name: "team", Namespace: "garden-local"},
+			Spec:       gardencorev1beta1.NamespacedCloudProfileSpec{Parent: gardencorev1beta1.CloudProfileReference{Kind: "CloudProfile", Name: "local"}},
+			Status: gardencorev1beta1.NamespacedCloudProfileStatus{CloudProfileSpec: gardencorev1beta1.CloudProfileSpec{
+				MachineCapabilities: []gardencorev1beta1.CapabilityDefinition{{Name: "nestedVirtualization", Values: []string{"supported", "unsupported"}}},
+				MachineTypes: []gardencorev1beta1.MachineType{
+					{Name: "team-nested", Capabilities: gardencorev1beta1.Capabilities{"nestedVirtualization": {"supported"}}},
+					{Name: "team-flat", Capabilities: gardencorev1beta1.Capabilities{"nestedVirtualization": {"unsupported"}}},
+				},
+			}},
+		}
+		h := NewHandler(kata.New(), runtimes.All(), map[string][]shoot.CapabilityRequirement{"kata": {{Name: "nestedVirtualization", Value: "supported"}}},
+			fake.NewClientBuilder().WithScheme(scheme).WithObjects(ncp).Build())
+		withProfile := func(machineType string) []byte {
+			var s gardencorev1beta1.Shoot
+			Expect(json.Unmarshal(shootJSON(machineType, "kata", ""), &s)).To(Succeed())
+			s.Spec.CloudProfile = &gardencorev1beta1.CloudProfileReference{Kind: "NamespacedCloudProfile", Name: "team"}
+			raw, err := json.Marshal(s)
+			Expect(err).NotTo(HaveOccurred())
+			return raw
+		}
+		Expect(h.Handle(ctx, request(admissionv1.Create, withProfile("team-nested"), nil)).Allowed).To(BeTrue())
+		Expect(h.Handle(ctx, request(admissionv1.Create, withProfile("team-flat"), nil)).Result.Message).To(ContainSubstring(`machine type "team-flat" lacks nestedVirtualization=supported`))
+	})
+
+	It("reports other runtime types' problems too, but only its own warnings", func() {
+		var s gardencorev1beta1.Shoot
+		Expect(json.Unmarshal(shootJSON("nested", "kata", `{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), &s)).To(Succeed())
+		s.Spec.Provider.Workers = append(s.Spec.Provider.Workers, gardencorev1beta1.Worker{
+			Name: "g", Machine: gardencorev1beta1.Machine{Type: "flat"},
+			CRI: &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: []gardencorev1beta1.ContainerRuntime{{Type: "gvisor", ProviderConfig: &runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.os.extensions.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true"}}`)}}}},
+		})
+		raw, err := json.Marshal(s)
+		Expect(err).NotTo(HaveOccurred())
+		resp := kataH.Handle(ctx, request(admissionv1.Create, raw, nil))
+		Expect(resp.Allowed).To(BeFalse())
+		Expect(resp.Result.Details.Causes).To(HaveLen(2))
+		Expect(resp.Result.Message).To(And(ContainSubstring("hypervisors[0]"), ContainSubstring("configFlags[foo]")))
+		Expect(resp.Warnings).To(BeEmpty(), "the gVisor webhook warns about the deprecated gVisor apiVersion, not the Kata one")
 	})
 
 	It("allows a valid Shoot", func() {
@@ -145,7 +207,7 @@ var _ = Describe("Handler", func() {
 
 var _ = Describe("New", func() {
 	It("selects only Shoots labelled with its runtime type and fails closed", func() {
-		wh := New(kata.New(), nil, nil)
+		wh := New(kata.New(), runtimes.All(), nil, nil)
 		Expect(wh.Name).To(Equal("shoot-kata"))
 		Expect(wh.Path).To(Equal("/webhooks/validate/shoot/kata"))
 		Expect(wh.ObjectSelector.MatchLabels).To(Equal(map[string]string{"containerruntime.extensions.gardener.cloud/kata": "true"}))

@@ -11,7 +11,8 @@ import (
 )
 
 // ValidateGVisorConfiguration validates a GVisorConfiguration at fldPath: every flag must be one of
-// v1alpha1.AllowedFlags and have one of v1alpha1.AllowedFlagValues. It reports all problems, ordered by flag name.
+// v1alpha1.AllowedFlags and have one of v1alpha1.AllowedFlagValues. It reports all problems, ordered by flag name;
+// an unknown flag gets one error, whatever its value.
 func ValidateGVisorConfiguration(cfg *v1alpha1.GVisorConfiguration, fldPath *field.Path) field.ErrorList {
 	if cfg == nil {
 		return nil
@@ -25,7 +26,9 @@ func ValidateGVisorConfiguration(cfg *v1alpha1.GVisorConfiguration, fldPath *fie
 	for _, key := range slices.Sorted(maps.Keys(cfg.ConfigFlags)) {
 		path := flagsPath.Key(key)
 		if !slices.Contains(allowedFlags, key) {
+			// The value of an unknown flag does not matter.
 			allErrs = append(allErrs, field.NotSupported(path, key, allowedFlags))
+			continue
 		}
 		if value := cfg.ConfigFlags[key]; !slices.Contains(allowedValues, value) {
 			allErrs = append(allErrs, field.NotSupported(path, value, allowedValues))

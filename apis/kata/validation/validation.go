@@ -10,6 +10,9 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
 )
 
+// DuplicateDetail says what is wrong with a hypervisor that is listed twice.
+const DuplicateDetail = "listed twice: each hypervisor may appear only once"
+
 // ValidateKataConfiguration validates a KataConfiguration at fldPath before defaults are applied: hypervisors, when
 // given, must not be empty, each must be one of v1alpha1.AllHypervisors, and none may repeat. It reports all
 // problems, in list order.
@@ -34,7 +37,7 @@ func ValidateKataConfiguration(cfg *v1alpha1.KataConfiguration, fldPath *field.P
 		case !slices.Contains(supported, h):
 			allErrs = append(allErrs, field.NotSupported(path, string(h), supported))
 		case seen[h]:
-			allErrs = append(allErrs, field.Duplicate(path, string(h)))
+			allErrs = append(allErrs, field.Invalid(path, string(h), DuplicateDetail))
 		}
 		seen[h] = true
 	}

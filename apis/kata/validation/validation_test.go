@@ -45,13 +45,13 @@ var _ = Describe("ValidateKataConfiguration", func() {
 			field.NotSupported(hypervisorsPath.Index(0), "", supported),
 		}),
 		Entry("a duplicate", []Hypervisor{"qemu", "clh", "qemu"}, field.ErrorList{
-			field.Duplicate(hypervisorsPath.Index(2), "qemu"),
+			field.Invalid(hypervisorsPath.Index(2), "qemu", DuplicateDetail),
 		}),
 		Entry("several problems: all of them, in list order", []Hypervisor{"fc", "xen", "fc", "clh", "xen", "fc"}, field.ErrorList{
 			field.NotSupported(hypervisorsPath.Index(1), "xen", supported),
-			field.Duplicate(hypervisorsPath.Index(2), "fc"),
+			field.Invalid(hypervisorsPath.Index(2), "fc", DuplicateDetail),
 			field.NotSupported(hypervisorsPath.Index(4), "xen", supported),
-			field.Duplicate(hypervisorsPath.Index(5), "fc"),
+			field.Invalid(hypervisorsPath.Index(5), "fc", DuplicateDetail),
 		}),
 	)
 
@@ -66,7 +66,7 @@ var _ = Describe("ValidateKataConfiguration", func() {
 		Entry("an unknown hypervisor names the supported ones", []Hypervisor{"xen"},
 			`providerConfig.hypervisors[0]: Unsupported value: "xen": supported values: "qemu", "clh", "fc"`),
 		Entry("a duplicate names the hypervisor", []Hypervisor{"clh", "clh"},
-			`providerConfig.hypervisors[1]: Duplicate value: "clh"`),
+			`providerConfig.hypervisors[1]: Invalid value: "clh": listed twice: each hypervisor may appear only once`),
 	)
 
 	It("does not modify the configuration", func() {

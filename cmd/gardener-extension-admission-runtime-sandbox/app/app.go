@@ -82,9 +82,10 @@ func NewCommand(ctx context.Context) *cobra.Command {
 // are built, after the flags were parsed.
 func webhookSwitches(required func() map[string][]shoot.CapabilityRequirement) *extensionscmdwebhook.SwitchOptions {
 	var pairs []extensionscmdwebhook.NameToFactory
-	for _, rt := range runtimes.All() {
+	all := runtimes.All()
+	for _, rt := range all {
 		pairs = append(pairs, extensionscmdwebhook.Switch(shootvalidator.Name(rt.Type()), func(mgr manager.Manager) (*extensionswebhook.Webhook, error) {
-			return shootvalidator.New(rt, required()[rt.Type()], mgr.GetClient()), nil
+			return shootvalidator.New(rt, all, required(), mgr.GetClient()), nil
 		}))
 	}
 	return extensionscmdwebhook.NewSwitchOptions(pairs...)

@@ -109,7 +109,7 @@ var _ = Describe("Shoot validation through the real Gardener API", func() {
 			kataConfigPath+`.hypervisors[0]: Unsupported value: "vmware"`, `"qemu", "clh", "fc"`),
 		Entry("duplicate hypervisor",
 			"", `{`+kataAPI+`,"hypervisors":["qemu","qemu"]}`,
-			kataConfigPath+`.hypervisors[1]: Duplicate value: "qemu"`),
+			kataConfigPath+`.hypervisors[1]: Invalid value: "qemu": listed twice: each hypervisor may appear only once`),
 		Entry("empty hypervisor list",
 			"", `{`+kataAPI+`,"hypervisors":[]}`,
 			kataConfigPath+".hypervisors: Required value"),
@@ -125,6 +125,15 @@ var _ = Describe("Shoot validation through the real Gardener API", func() {
 			ContainSubstring(gvisorConfigPath+".configFlags[foo]"),
 			ContainSubstring(gvisorConfigPath+".configFlags[net-raw]"),
 			Not(ContainSubstring(".configFlags[debug]")),
+		))
+	})
+
+	It("reports the problems of both runtime types at once", func() {
+		err := create(newShoot(`{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`, `{`+kataAPI+`,"hypervisors":["vmware"]}`))
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(And(
+			ContainSubstring(gvisorConfigPath+".configFlags[foo]"),
+			ContainSubstring(kataConfigPath+".hypervisors[0]"),
 		))
 	})
 
@@ -202,6 +211,8 @@ var _ = Describe("Shoot validation through the real Gardener API", func() {
 			Expect(err).To(MatchError(ContainSubstring(kataConfigPath + `.hypervisors[0]: Unsupported value: "vmware"`)))
 		})
 
+		// Gardener forbids spec changes once a Shoot is being deleted, so this shows that the deletion goes through;
+		// the webhook's own deletion rule is proven by the unit tests.
 		It("is let through while it is being deleted", func() {
 			patch := client.MergeFrom(shoot.DeepCopy())
 			shoot.Finalizers = append(shoot.Finalizers, "test.runtime-sandbox/hold")

@@ -79,6 +79,7 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 
 	fmt.Printf("ready: the local landscape answers at %s; try: %s --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubectl, kubeconfig)
 	<-ctx.Done()
+	stop() // a second Ctrl-C ends the process at once
 	fmt.Println("Shutting down ...")
 	return nil
 }
