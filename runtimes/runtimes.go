@@ -3,8 +3,13 @@
 package runtimes
 
 import (
+	"slices"
+
+	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
@@ -22,6 +27,11 @@ type Runtime interface {
 	// NodeConfig returns what the nodes of a worker pool with this providerConfig need: containerd plugin entries,
 	// files and systemd units. An invalid providerConfig is an error naming fldPath.
 	NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error)
+	// ClassNames returns every RuntimeClass name the runtime can offer, e.g. kata-qemu, kata-clh, kata-fc.
+	ClassNames() []string
+	// RuntimeClasses returns the RuntimeClasses a worker pool with this providerConfig offers, in a stable order.
+	// An invalid providerConfig is an error naming fldPath.
+	RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error)
 }
 
 // All returns every sandbox runtime this extension serves, in a stable order.
@@ -37,4 +47,62 @@ func Types() []string {
 		types = append(types, r.Type())
 	}
 	return types
+}
+
+// TypeOfClass returns the container runtime type that offers the RuntimeClass name class.
+func TypeOfClass(class string) (string, bool) {
+	for _, r := range All() {
+		if slices.Contains(r.ClassNames(), class) {
+			return r.Type(), true
+		}
+	}
+	return "", false
+}
+
+// ClassNames returns every RuntimeClass name a runtime of this extension can offer.
+func ClassNames() []string {
+	var out []string
+	for _, r := range All() {
+		out = append(out, r.ClassNames()...)
+	}
+	return out
+}
+
+// OfferedClasses returns the RuntimeClasses that the worker pools of shoot offer, in pool order, without
+// duplicates. Pools with an invalid providerConfig offer nothing (admission refuses them).
+func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
+	var out []nodev1.RuntimeClass
+	seen := map[string]bool{}
+	for i, pool := range shoot.Spec.Provider.Workers {
+		if pool.CRI == nil {
+			continue
+		}
+		for j, cr := range pool.CRI.ContainerRuntimes {
+			rt, ok := byType(cr.Type)
+			if !ok {
+				continue
+			}
+			fldPath := field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
+			classes, err := rt.RuntimeClasses(cr.ProviderConfig, fldPath)
+			if err != nil {
+				continue
+			}
+			for _, rc := range classes {
+				if !seen[rc.Name] {
+					seen[rc.Name] = true
+					out = append(out, rc)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func byType(runtimeType string) (Runtime, bool) {
+	for _, r := range All() {
+		if r.Type() == runtimeType {
+			return r, true
+		}
+	}
+	return nil, false
 }

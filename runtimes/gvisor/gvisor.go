@@ -5,6 +5,7 @@ package gvisor
 import (
 	"fmt"
 
+	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -73,4 +74,18 @@ func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *fiel
 		return nil, errs.ToAggregate()
 	}
 	return NodeConfig(cfg)
+}
+
+// RuntimeClassName is the RuntimeClass of gVisor.
+const RuntimeClassName = "gvisor"
+
+// ClassNames returns the RuntimeClass names gVisor can offer.
+func (r *Runtime) ClassNames() []string { return []string{RuntimeClassName} }
+
+// RuntimeClasses returns the RuntimeClasses a gVisor pool offers: gvisor, with handler runsc.
+func (r *Runtime) RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error) {
+	if _, _, errs := r.decode(providerConfig, fldPath); len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	return []nodev1.RuntimeClass{node.RuntimeClass(RuntimeClassName, Handler, Type, "", "")}, nil
 }

@@ -5,6 +5,7 @@ package kata
 import (
 	"fmt"
 
+	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -67,4 +68,35 @@ func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *fiel
 		return nil, errs.ToAggregate()
 	}
 	return NodeConfig(cfg)
+}
+
+// overhead is the pod overhead of a Kata sandbox VM per hypervisor: the guest kernel, agent and VMM.
+var overhead = map[v1alpha1.Hypervisor]struct{ cpu, memory string }{
+	v1alpha1.HypervisorQEMU:            {cpu: "250m", memory: "160Mi"},
+	v1alpha1.HypervisorCloudHypervisor: {cpu: "250m", memory: "130Mi"},
+	v1alpha1.HypervisorFirecracker:     {cpu: "250m", memory: "130Mi"},
+}
+
+// ClassNames returns the RuntimeClass names Kata can offer: one per hypervisor.
+func (r *Runtime) ClassNames() []string {
+	var out []string
+	for _, h := range v1alpha1.AllHypervisors() {
+		out = append(out, v1alpha1.RuntimeClassName(h))
+	}
+	return out
+}
+
+// RuntimeClasses returns the RuntimeClasses a Kata pool offers: kata-<hypervisor> for each of its hypervisors, with
+// the handler of the same name and the sandbox VM's pod overhead.
+func (r *Runtime) RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error) {
+	cfg, errs := r.decode(providerConfig, fldPath)
+	if len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	out := make([]nodev1.RuntimeClass, 0, len(cfg.Hypervisors))
+	for _, h := range cfg.Hypervisors {
+		name := v1alpha1.RuntimeClassName(h)
+		out = append(out, node.RuntimeClass(name, name, Type, overhead[h].cpu, overhead[h].memory))
+	}
+	return out, nil
 }

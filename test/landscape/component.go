@@ -15,6 +15,9 @@ import (
 
 // Component is an extension component running in-process against the landscape.
 type Component struct {
+	// URL is where the component serves its webhooks, e.g. https://127.0.0.1:40123.
+	URL string
+
 	cancel context.CancelFunc
 	done   chan error
 	dir    string
@@ -60,7 +63,7 @@ func (l *Landscape) startComponent(ctx context.Context, name string, newCommand 
 	}, extraArgs...)
 
 	runCtx, cancel := context.WithCancel(ctx)
-	c := &Component{cancel: cancel, done: make(chan error, 1), dir: dir}
+	c := &Component{URL: "https://127.0.0.1:" + strconv.Itoa(webhookPort), cancel: cancel, done: make(chan error, 1), dir: dir}
 	cmd := newCommand(runCtx)
 	cmd.SetArgs(args)
 	go func() { c.done <- cmd.Execute() }()

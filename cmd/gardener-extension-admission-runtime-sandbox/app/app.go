@@ -66,7 +66,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 				return fmt.Errorf("completing options: %w", err)
 			}
 			logf.SetLogger(mgrOpts.Completed().Logger)
-			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(), gardencorev1beta1.AddToScheme)
+			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(), nil, gardencorev1beta1.AddToScheme)
 		},
 	}
 

@@ -4,6 +4,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/internal/webhookserver"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
 // Name is the name of the seed-side component.
@@ -45,7 +47,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,
-		Short:        "Adds gVisor and Kata node configuration to the OperatingSystemConfigs of a seed.",
+		Short:        "Adds gVisor and Kata node configuration to the OperatingSystemConfigs of a seed and defaults the pods of its shoots to sandboxes.",
 		SilenceUsage: true,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			verflag.PrintAndExitIfRequested()
@@ -53,7 +55,8 @@ func NewCommand(ctx context.Context) *cobra.Command {
 				return fmt.Errorf("completing options: %w", err)
 			}
 			logf.SetLogger(mgrOpts.Completed().Logger)
-			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(), extensionsv1alpha1.AddToScheme)
+			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(),
+				map[string]http.Handler{podwebhook.PathPrefix: podwebhook.NewHandler()}, extensionsv1alpha1.AddToScheme)
 		},
 	}
 	verflag.AddFlags(cmd.Flags())

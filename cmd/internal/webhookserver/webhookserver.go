@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -18,8 +19,9 @@ import (
 )
 
 // Run starts a manager against config with the given schemes, adds the webhooks of webhookConfig (which also
-// registers their webhook configurations) and health checks, and serves until ctx is done.
-func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, schemes ...func(*runtime.Scheme) error) error {
+// registers their webhook configurations), the handlers of extra on the webhook server (path to handler; their
+// webhook configurations are deployed elsewhere) and health checks, and serves until ctx is done.
+func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, extra map[string]http.Handler, schemes ...func(*runtime.Scheme) error) error {
 	log := logf.Log.WithName(name)
 
 	// In a cluster, the webhook certificates are kept in the cluster the component runs in; outside of one (local
@@ -52,6 +54,9 @@ func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manag
 
 	if _, err := webhookConfig.AddToManager(ctx, mgr, sourceCluster); err != nil {
 		return fmt.Errorf("adding the webhooks: %w", err)
+	}
+	for path, handler := range extra {
+		mgr.GetWebhookServer().Register(path, handler)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)

@@ -77,6 +77,11 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 	}
 	defer func() { err = errors.Join(err, seed.Stop()) }()
 
+	fmt.Println("Deploying the pod webhook configurations and RuntimeClasses of the sample Shoot ...")
+	if err := l.BootstrapShoot(ctx, seed); err != nil {
+		return err
+	}
+
 	fmt.Printf("ready: the local landscape answers at %s; try: %s --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubectl, kubeconfig)
 	<-ctx.Done()
 	stop() // a second Ctrl-C ends the process at once

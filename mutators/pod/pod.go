@@ -1,0 +1,157 @@
+// Package pod defaults pods to a sandbox runtime: an annotation (or a namespace default) names a RuntimeClass or
+// a runtime type, and the pod gets spec.runtimeClassName and the node selector of the pools that offer it. It is
+// pure logic over typed objects; the admission wiring lives in webhooks/.
+package pod
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
+)
+
+const (
+	// AnnotationSandbox on a pod names the RuntimeClass (gvisor, kata-qemu, kata-clh, kata-fc) or the runtime type
+	// (gvisor, kata: the cluster's first Kata class) the pod runs in.
+	AnnotationSandbox = "runtime.gardener.cloud/sandbox"
+	// AnnotationUntrustedWorkload is kata-deploy's annotation; "true" means the cluster's default sandbox.
+	AnnotationUntrustedWorkload = "io.kubernetes.cri.untrusted-workload"
+	// AnnotationTrustedSandbox is CRI-O's annotation; "false" means the cluster's default sandbox.
+	AnnotationTrustedSandbox = "io.kubernetes.cri-o.TrustedSandbox"
+	// LabelSandbox on a namespace names the RuntimeClass every pod of the namespace runs in by default.
+	LabelSandbox = "runtime.gardener.cloud/sandbox"
+)
+
+// Refusal is why a pod is refused, with the message that says what to change.
+type Refusal struct {
+	// Reason is a short, stable cause for metrics: unknown, not-offered, conflict or enforced.
+	Reason string
+	// Message says what is wrong and what to change.
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+func refuse(reason, format string, args ...any) *Refusal {
+	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// Offer is what the cluster offers: its RuntimeClass names, in the order of its worker pools.
+type Offer struct {
+	// Classes are the RuntimeClass names the cluster's worker pools offer.
+	Classes []string
+}
+
+// DefaultClass is the class of "the default sandbox": gvisor when offered, else the first offered class.
+func (o Offer) DefaultClass() (string, bool) {
+	if slices.Contains(o.Classes, gvisor.RuntimeClassName) {
+		return gvisor.RuntimeClassName, true
+	}
+	if len(o.Classes) > 0 {
+		return o.Classes[0], true
+	}
+	return "", false
+}
+
+func (o Offer) String() string {
+	if len(o.Classes) == 0 {
+		return "none"
+	}
+	return strings.Join(o.Classes, ", ")
+}
+
+// Requested returns the RuntimeClass a pod's annotations ask for and which annotation asked ("" when the pod asks
+// for nothing). A runtime type resolves to the cluster's first class of that type; kata-deploy's annotations to
+// the default sandbox. An unknown name or a class the cluster does not offer is an error that says what is known
+// and what is offered.
+func Requested(pod *corev1.Pod, offer Offer) (class, source string, err error) {
+	annotations := pod.Annotations
+	switch {
+	case annotations[AnnotationSandbox] != "":
+		source = "annotation " + AnnotationSandbox
+		class, err = resolve(annotations[AnnotationSandbox], offer, source)
+		return class, source, err
+	case annotations[AnnotationUntrustedWorkload] == "true":
+		source = fmt.Sprintf("annotation %s=true", AnnotationUntrustedWorkload)
+	case annotations[AnnotationTrustedSandbox] == "false":
+		source = fmt.Sprintf("annotation %s=false", AnnotationTrustedSandbox)
+	default:
+		return "", "", nil
+	}
+	class, ok := offer.DefaultClass()
+	if !ok {
+		return "", source, refuse("not-offered", "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one", source)
+	}
+	return class, source, nil
+}
+
+// resolve turns a RuntimeClass name or runtime type into an offered RuntimeClass name.
+func resolve(name string, offer Offer, source string) (string, error) {
+	if slices.Contains(runtimes.Types(), name) {
+		for _, class := range offer.Classes {
+			if t, _ := runtimes.TypeOfClass(class); t == name {
+				return class, nil
+			}
+		}
+		return "", refuse("not-offered", "%s asks for %q, but no worker pool of this cluster offers %s; offered runtime classes: %s", source, name, name, offer)
+	}
+	if _, known := runtimes.TypeOfClass(name); !known {
+		return "", refuse("unknown", "%s names the unknown sandbox %q; known: %s (or a runtime type: %s); offered here: %s",
+			source, name, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), offer)
+	}
+	if !slices.Contains(offer.Classes, name) {
+		return "", refuse("not-offered", "%s asks for runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s", source, name, offer)
+	}
+	return name, nil
+}
+
+// Apply puts the pod into class: spec.runtimeClassName and the node selector of the pools whose runtime offers
+// it. A pod that names another runtime class or whose node selector contradicts is refused with what to change;
+// source says who asked for class.
+func Apply(pod *corev1.Pod, class, source string) error {
+	runtimeType, ok := runtimes.TypeOfClass(class)
+	if !ok {
+		return refuse("unknown", "%s names the unknown runtime class %q", source, class)
+	}
+	if name := pod.Spec.RuntimeClassName; name != nil && *name != class {
+		return refuse("conflict", "%s asks for runtime class %q, but the pod sets spec.runtimeClassName %q: remove spec.runtimeClassName or change the %s", source, class, *name, source)
+	}
+	key := node.ContainerRuntimeLabel(runtimeType)
+	if value, set := pod.Spec.NodeSelector[key]; set && value != "true" {
+		return refuse("conflict", "%s asks for runtime class %q, which runs only on nodes with %s=true, but the pod's spec.nodeSelector sets %s=%q: remove that node selector", source, class, key, key, value)
+	}
+	pod.Spec.RuntimeClassName = &class
+	if pod.Spec.NodeSelector == nil {
+		pod.Spec.NodeSelector = map[string]string{}
+	}
+	pod.Spec.NodeSelector[key] = "true"
+	return nil
+}
+
+// DefaultAnnotated applies the class a pod's annotations ask for; a pod that asks for nothing is left unchanged.
+func DefaultAnnotated(pod *corev1.Pod, offer Offer) error {
+	class, source, err := Requested(pod, offer)
+	if err != nil || class == "" {
+		return err
+	}
+	return Apply(pod, class, source)
+}
+
+// DefaultFromNamespace applies the namespace's default class (label runtime.gardener.cloud/sandbox) to a pod that
+// neither asks for a sandbox itself (its annotation wins) nor sets spec.runtimeClassName (an explicit choice is
+// not overridden by a default; a namespace that must not allow it uses enforcement).
+func DefaultFromNamespace(pod *corev1.Pod, class string, offer Offer) error {
+	if requested, _, _ := Requested(pod, offer); requested != "" || pod.Annotations[AnnotationSandbox] != "" || pod.Spec.RuntimeClassName != nil {
+		return nil
+	}
+	source := fmt.Sprintf("namespace label %s=%s", LabelSandbox, class)
+	if !slices.Contains(offer.Classes, class) {
+		return refuse("not-offered", "%s names runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s; fix the namespace label", source, class, offer)
+	}
+	return Apply(pod, class, source)
+}

@@ -1,0 +1,202 @@
+package poddefaulting_test
+
+import (
+	"fmt"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
+	dto "github.com/prometheus/client_model/go"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+var nsCounter int
+
+// namespace creates a namespace with the given labels and returns its name.
+func namespace(labels map[string]string) string {
+	nsCounter++
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pods-%d", nsCounter), Labels: labels}}
+	Expect(land.Client.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+func newPod(ns string, annotations map[string]string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "p-", Namespace: ns, Annotations: annotations},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10"}}},
+	}
+}
+
+// podRequests returns how many pod admission requests the seed component's webhooks answered.
+func podRequests() float64 {
+	families, err := metrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != "runtime_sandbox_admission_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if hasLabel(m, "webhook", "pod-") {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+func hasLabel(m *dto.Metric, name, prefix string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name && len(l.GetValue()) >= len(prefix) && l.GetValue()[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	sandbox   = "runtime.gardener.cloud/sandbox"
+	enforce   = "runtime.gardener.cloud/sandbox-enforce"
+	gvisorSel = "containerruntime.worker.gardener.cloud/gvisor"
+	kataSel   = "containerruntime.worker.gardener.cloud/kata"
+)
+
+var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
+	var ns string
+	BeforeEach(func() { ns = namespace(nil) })
+
+	It("stores an annotated pod with runtimeClassName, node selector and the RuntimeClass's scheduling", func() {
+		pod := newPod(ns, map[string]string{sandbox: "gvisor"})
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+		Expect(pod.Spec.NodeSelector).To(Equal(map[string]string{
+			gvisorSel:                             "true",
+			"runtime.gardener.cloud/gvisor-ready": "true",
+		}))
+	})
+
+	It("never sends a pod that asks for nothing to the webhook, and stores it unchanged", func() {
+		before := podRequests()
+		pod := newPod(ns, map[string]string{"team": "a"})
+		sent := pod.DeepCopy()
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(BeNil())
+		Expect(pod.Spec.NodeSelector).To(Equal(sent.Spec.NodeSelector))
+		Expect(podRequests()).To(Equal(before), "the API server called the webhook for a pod that asks for nothing")
+
+		By("while an annotated pod does reach it")
+		Expect(land.Client.Create(ctx, newPod(ns, map[string]string{sandbox: "gvisor"}))).To(Succeed())
+		Expect(podRequests()).To(Equal(before + 1))
+	})
+
+	It("resolves the type name kata to the shoot's first Kata class, and the RuntimeClass admission adds its overhead", func() {
+		pod := newPod(ns, map[string]string{sandbox: "kata"})
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		Expect(pod.Spec.NodeSelector).To(HaveKeyWithValue(kataSel, "true"))
+		Expect(pod.Spec.Overhead).To(HaveKeyWithValue(corev1.ResourceMemory, resource.MustParse("160Mi")))
+	})
+
+	DescribeTable("kata-deploy's annotations mean the shoot's default sandbox (gvisor)",
+		func(annotations map[string]string) {
+			pod := newPod(ns, annotations)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+		},
+		Entry("untrusted workload", map[string]string{"io.kubernetes.cri.untrusted-workload": "true"}),
+		Entry("CRI-O untrusted sandbox", map[string]string{"io.kubernetes.cri-o.TrustedSandbox": "false"}),
+	)
+
+	DescribeTable("refuses with a message that says what to change",
+		func(mutate func(*corev1.Pod), fragments ...string) {
+			pod := newPod(ns, map[string]string{sandbox: "gvisor"})
+			mutate(pod)
+			err := land.Client.Create(ctx, pod)
+			Expect(err).To(HaveOccurred())
+			for _, f := range fragments {
+				Expect(err.Error()).To(ContainSubstring(f))
+			}
+		},
+		Entry("an explicit different runtimeClassName", func(p *corev1.Pod) { p.Spec.RuntimeClassName = new("runc") },
+			`asks for runtime class "gvisor", but the pod sets spec.runtimeClassName "runc": remove spec.runtimeClassName or change the annotation runtime.gardener.cloud/sandbox`),
+		Entry("a contradicting node selector", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{gvisorSel: "false"} },
+			`sets containerruntime.worker.gardener.cloud/gvisor="false": remove that node selector`),
+		Entry("an unknown class", func(p *corev1.Pod) { p.Annotations[sandbox] = "vmware" },
+			`names the unknown sandbox "vmware"; known: gvisor, kata-qemu, kata-clh, kata-fc (or a runtime type: gvisor, kata); offered here: gvisor, kata-qemu, kata-fc`),
+		Entry("a class no worker pool of the shoot offers", func(p *corev1.Pod) { p.Annotations[sandbox] = "kata-clh" },
+			`asks for runtime class "kata-clh", but no worker pool of this cluster offers it; offered runtime classes: gvisor, kata-qemu, kata-fc`),
+	)
+
+	It("leaves kube-system alone", func() {
+		pod := newPod(metav1.NamespaceSystem, map[string]string{sandbox: "gvisor"})
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(BeNil())
+	})
+
+	It("stores pods created like a Deployment's ReplicaSet creates them, with the template's annotation", func() {
+		pod := newPod(ns, map[string]string{sandbox: "kata-fc"})
+		pod.Labels = map[string]string{"app": "web", "pod-template-hash": "5d4f8c"}
+		pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d4f8c", UID: "2f4a1c3e-0000-4000-8000-000000000001", Controller: new(true)}}
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-fc")))
+	})
+
+	Context("namespace defaults", func() {
+		It("runs every pod of a labelled namespace in its class", func() {
+			ns := namespace(map[string]string{sandbox: "kata-fc"})
+			pod := newPod(ns, nil)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-fc")))
+			Expect(pod.Spec.NodeSelector).To(HaveKeyWithValue(kataSel, "true"))
+		})
+
+		It("lets the pod's own annotation win over the namespace default", func() {
+			ns := namespace(map[string]string{sandbox: "kata-fc"})
+			pod := newPod(ns, map[string]string{sandbox: "gvisor"})
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+		})
+
+		It("refuses pods of a namespace labelled with a class the shoot does not offer", func() {
+			ns := namespace(map[string]string{sandbox: "kata-clh"})
+			Expect(land.Client.Create(ctx, newPod(ns, nil))).To(MatchError(ContainSubstring(
+				`namespace label runtime.gardener.cloud/sandbox=kata-clh names runtime class "kata-clh", but no worker pool of this cluster offers it`)))
+		})
+	})
+
+	Context("enforcement", func() {
+		var enforced string
+		BeforeEach(func() { enforced = namespace(map[string]string{enforce: "gvisor"}) })
+
+		It("refuses a pod without runtimeClassName, saying how to comply", func() {
+			Expect(land.Client.Create(ctx, newPod(enforced, nil))).To(MatchError(ContainSubstring(
+				fmt.Sprintf(`namespace %s requires runtime class "gvisor" (label runtime.gardener.cloud/sandbox-enforce), but the pod has no spec.runtimeClassName: annotate the pod with runtime.gardener.cloud/sandbox: gvisor, or label the namespace runtime.gardener.cloud/sandbox=gvisor`, enforced))))
+		})
+
+		It("refuses a pod with another runtimeClassName", func() {
+			pod := newPod(enforced, nil)
+			pod.Spec.RuntimeClassName = new("kata-qemu")
+			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(`but the pod has spec.runtimeClassName "kata-qemu"`)))
+		})
+
+		It("admits pods in the class, set by annotation or namespace default", func() {
+			Expect(land.Client.Create(ctx, newPod(enforced, map[string]string{sandbox: "gvisor"}))).To(Succeed())
+
+			both := namespace(map[string]string{enforce: "gvisor", sandbox: "gvisor"})
+			pod := newPod(both, nil)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+		})
+
+		It("does not call the webhook for pods already in the class", func() {
+			pod := newPod(enforced, nil)
+			pod.Spec.RuntimeClassName = new("gvisor")
+			before := podRequests()
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(podRequests()).To(Equal(before))
+		})
+	})
+})

@@ -1,0 +1,113 @@
+// Package podwebhook serves the pod webhooks that run in the seed for every shoot: defaulting pods to a sandbox
+// runtime (by annotation or namespace default) and enforcing a namespace's sandbox. What a request's shoot
+// offers travels in the request path (see Target); ShootConfigs builds the webhook configurations for a shoot.
+package podwebhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	validatorpod "github.com/gardener/gardener-extension-runtime-sandbox/validators/pod"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/metrics"
+)
+
+type pathKey struct{}
+
+// NewHandler returns the HTTP handler for everything below PathPrefix.
+func NewHandler() http.Handler {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		panic(fmt.Errorf("registering the core API: %w", err))
+	}
+	return &admission.Webhook{
+		Handler:      &handler{decoder: serializer.NewCodecFactory(scheme).UniversalDeserializer()},
+		RecoverPanic: new(true),
+		WithContextFunc: func(ctx context.Context, r *http.Request) context.Context {
+			return context.WithValue(ctx, pathKey{}, r.URL.Path)
+		},
+	}
+}
+
+type handler struct {
+	decoder runtime.Decoder
+}
+
+// Handle defaults or checks one pod, as the request path says.
+func (h *handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	path, _ := ctx.Value(pathKey{}).(string)
+	target, err := ParseTarget(path)
+	if err != nil {
+		return h.badRequest("unknown", err)
+	}
+	if req.Kind.Group != "" || req.Kind.Kind != "Pod" {
+		return h.badRequest(target.Mode, fmt.Errorf("unexpected kind %s/%s: this webhook handles core/v1 Pods", req.Kind.Group, req.Kind.Kind))
+	}
+	if req.Operation != admissionv1.Create {
+		return admission.Allowed("")
+	}
+	pod := &corev1.Pod{}
+	if len(req.Object.Raw) == 0 {
+		return h.badRequest(target.Mode, errors.New("the request carries no pod"))
+	}
+	if _, _, err := h.decoder.Decode(req.Object.Raw, nil, pod); err != nil {
+		return h.badRequest(target.Mode, fmt.Errorf("decoding the pod: %w", err))
+	}
+	original := pod.DeepCopy()
+
+	switch target.Mode {
+	case ModeAnnotated:
+		err = mutatorpod.DefaultAnnotated(pod, target.Offer)
+	case ModeNamespace:
+		err = mutatorpod.DefaultFromNamespace(pod, target.Class, target.Offer)
+	case ModeEnforce:
+		err = validatorpod.Enforce(pod, req.Namespace, target.Class)
+	}
+	runtimeType := "none"
+	if pod.Spec.RuntimeClassName != nil {
+		if t, ok := runtimes.TypeOfClass(*pod.Spec.RuntimeClassName); ok {
+			runtimeType = t
+		}
+	}
+
+	var refusal *mutatorpod.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeRefused, refusal.Reason).Inc()
+		return admission.Denied(refusal.Message)
+	case err != nil:
+		metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeRefused, "error").Inc()
+		return admission.Errored(http.StatusInternalServerError, err)
+	case apiequality.Semantic.DeepEqual(pod, original):
+		metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeUnchanged, "").Inc()
+		return admission.Allowed("")
+	}
+
+	// Both sides are encoded from the typed pod, so that the patch holds only the mutation.
+	before, err := json.Marshal(original)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
+	}
+	after, err := json.Marshal(pod)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
+	}
+	metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeMutated, "").Inc()
+	return admission.PatchResponseFromRaw(before, after)
+}
+
+func (h *handler) badRequest(mode string, err error) admission.Response {
+	metrics.AdmissionRequests.WithLabelValues("pod-"+mode, "none", metrics.OutcomeRefused, "bad-request").Inc()
+	return admission.Errored(http.StatusBadRequest, err)
+}
