@@ -10,7 +10,7 @@ import (
 // read or its apiVersion or kind is wrong.
 func Decoded(errs field.ErrorList, fldPath *field.Path) bool {
 	fatal := map[string]bool{
-		fldPath.String():                    true,
+		fldPath.String():                     true,
 		fldPath.Child("apiVersion").String(): true,
 		fldPath.Child("kind").String():       true,
 	}
