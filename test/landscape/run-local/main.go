@@ -89,9 +89,9 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 	return nil
 }
 
-// startLandscape starts the landscape. gardener-apiserver runs in-process and logs to the process's stdout, so
-// unless a log output is given, stdout points to logFile while it starts; this command's own lines and the
-// extension's logs still reach the terminal.
+// startLandscape starts the landscape. gardener-apiserver runs in-process and logs to the process's stdout and
+// stderr, so unless a log output is given, both point to logFile while it starts; this command's own lines and
+// the extension's logs still reach the terminal.
 func startLandscape(ctx context.Context, logFile string, out io.Writer) (*landscape.Landscape, error) {
 	if out != nil {
 		return landscape.Start(ctx, landscape.Options{Output: out})
@@ -104,8 +104,8 @@ func startLandscape(ctx context.Context, logFile string, out io.Writer) (*landsc
 		return nil, fmt.Errorf("creating the control plane log: %w", err)
 	}
 	fmt.Println("Control plane logs go to", logFile)
-	terminal := os.Stdout
-	os.Stdout = f
-	defer func() { os.Stdout = terminal }()
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = f, f
+	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
 	return landscape.Start(ctx, landscape.Options{})
 }
