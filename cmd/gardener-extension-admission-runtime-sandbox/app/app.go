@@ -4,14 +4,11 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"k8s.io/component-base/version/verflag"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
-	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
@@ -33,28 +30,13 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	var (
 		requiredCapabilitySpecs []string
 		requiredCapabilities    map[string][]shoot.CapabilityRequirement
-
-		restOpts = &extensionscmdcontroller.RESTOptions{}
-		mgrOpts  = &extensionscmdcontroller.ManagerOptions{
-			LeaderElection:          true,
-			LeaderElectionID:        extensionscmdcontroller.LeaderElectionNameID(Name),
-			LeaderElectionNamespace: os.Getenv("LEADER_ELECTION_NAMESPACE"),
-			WebhookServerPort:       10250,
-			WebhookCertDir:          "/tmp/" + Name + "-cert",
-		}
-		webhookOpts = extensionscmdwebhook.NewAddToManagerOptions(
-			Name, "", nil, nil,
-			&extensionscmdwebhook.ServerOptions{Namespace: os.Getenv("WEBHOOK_CONFIG_NAMESPACE")},
-			webhookSwitches(func() map[string][]shoot.CapabilityRequirement { return requiredCapabilities }),
-		)
-		aggOpts = extensionscmdcontroller.NewOptionAggregator(restOpts, mgrOpts, webhookOpts)
 	)
+	opts := webhookserver.NewOptions(Name, webhookSwitches(func() map[string][]shoot.CapabilityRequirement { return requiredCapabilities }))
 
 	cmd := &cobra.Command{
-		Use:           "gardener-extension-" + Name,
-		Short:         "Validates the gVisor and Kata container runtimes of Shoot worker pools in the garden.",
-		SilenceUsage:  true,
-		SilenceErrors: false,
+		Use:          "gardener-extension-" + Name,
+		Short:        "Validates the gVisor and Kata container runtimes of Shoot worker pools in the garden.",
+		SilenceUsage: true,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			verflag.PrintAndExitIfRequested()
 
@@ -62,16 +44,12 @@ func NewCommand(ctx context.Context) *cobra.Command {
 			if requiredCapabilities, err = shoot.ParseCapabilityRequirements(requiredCapabilitySpecs, runtimes.Types()); err != nil {
 				return fmt.Errorf("invalid --%s: %w", RequiredMachineCapabilitiesFlag, err)
 			}
-			if err := aggOpts.Complete(); err != nil {
-				return fmt.Errorf("completing options: %w", err)
-			}
-			logf.SetLogger(mgrOpts.Completed().Logger)
-			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(), nil, gardencorev1beta1.AddToScheme)
+			return opts.Run(ctx, nil, gardencorev1beta1.AddToScheme)
 		},
 	}
 
 	verflag.AddFlags(cmd.Flags())
-	aggOpts.AddFlags(cmd.Flags())
+	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&requiredCapabilitySpecs, RequiredMachineCapabilitiesFlag, nil,
 		"Machine type capabilities that worker pools of a container runtime type need, as <type>:<capability>=<value> "+
 			"(repeatable), e.g. kata:nestedVirtualization=supported. Checked against the Shoot's CloudProfile.")

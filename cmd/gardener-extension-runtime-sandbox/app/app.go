@@ -3,16 +3,12 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/spf13/cobra"
 	"k8s.io/component-base/version/verflag"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
-	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
@@ -28,39 +24,18 @@ const Name = "runtime-sandbox"
 
 // NewCommand returns the command that runs the seed-side webhooks.
 func NewCommand(ctx context.Context) *cobra.Command {
-	var (
-		restOpts = &extensionscmdcontroller.RESTOptions{}
-		mgrOpts  = &extensionscmdcontroller.ManagerOptions{
-			LeaderElection:          true,
-			LeaderElectionID:        extensionscmdcontroller.LeaderElectionNameID(Name),
-			LeaderElectionNamespace: os.Getenv("LEADER_ELECTION_NAMESPACE"),
-			WebhookServerPort:       10250,
-			WebhookCertDir:          "/tmp/gardener-extension-" + Name + "-cert",
-		}
-		webhookOpts = extensionscmdwebhook.NewAddToManagerOptions(
-			Name, "", nil, nil,
-			&extensionscmdwebhook.ServerOptions{Namespace: os.Getenv("WEBHOOK_CONFIG_NAMESPACE")},
-			webhookSwitches(),
-		)
-		aggOpts = extensionscmdcontroller.NewOptionAggregator(restOpts, mgrOpts, webhookOpts)
-	)
-
+	opts := webhookserver.NewOptions(Name, webhookSwitches())
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,
 		Short:        "Adds gVisor and Kata node configuration to the OperatingSystemConfigs of a seed and defaults the pods of its shoots to sandboxes.",
 		SilenceUsage: true,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			verflag.PrintAndExitIfRequested()
-			if err := aggOpts.Complete(); err != nil {
-				return fmt.Errorf("completing options: %w", err)
-			}
-			logf.SetLogger(mgrOpts.Completed().Logger)
-			return webhookserver.Run(ctx, Name, restOpts.Completed().Config, mgrOpts.Completed().Options(), webhookOpts.Completed(),
-				map[string]http.Handler{podwebhook.PathPrefix: podwebhook.NewHandler()}, extensionsv1alpha1.AddToScheme)
+			return opts.Run(ctx, map[string]http.Handler{podwebhook.PathPrefix: podwebhook.NewHandler()}, extensionsv1alpha1.AddToScheme)
 		},
 	}
 	verflag.AddFlags(cmd.Flags())
-	aggOpts.AddFlags(cmd.Flags())
+	opts.AddFlags(cmd.Flags())
 	return cmd
 }
 

@@ -9,9 +9,8 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/integration/setup"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 )
 
@@ -21,32 +20,20 @@ func TestShootValidation(t *testing.T) {
 }
 
 var (
-	ctx       = context.Background()
-	land      *landscape.Landscape
-	admission *landscape.Component
+	ctx  = context.Background()
+	land *landscape.Landscape
 	// c is an admin client whose warnings are recorded in warnings.
 	c        client.Client
 	warnings = &warningRecorder{}
 )
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-
-	By("starting etcd, kube-apiserver and gardener-apiserver")
-	var err error
-	land, err = landscape.Start(ctx, landscape.Options{})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { Expect(land.Stop()).To(Succeed()) })
-
-	Expect(land.Bootstrap(ctx)).To(Succeed())
-
-	By("starting the admission component with its webhooks registered over TLS")
-	admission, err = land.StartAdmission(ctx, landscape.LocalAdmissionArgs()...)
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { Expect(admission.Stop()).To(Succeed()) })
+	land = setup.Landscape(ctx)
+	setup.Admission(ctx, land)
 
 	cfg := rest.CopyConfig(land.Config)
 	cfg.WarningHandler = warnings
+	var err error
 	c, err = client.New(cfg, client.Options{Scheme: land.Client.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 })

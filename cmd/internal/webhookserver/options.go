@@ -1,0 +1,56 @@
+package webhookserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
+	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
+)
+
+// Options are the command-line options both binaries share: Gardener's extension library options for the REST
+// client, the manager and the webhook server.
+type Options struct {
+	name    string
+	rest    *extensionscmdcontroller.RESTOptions
+	manager *extensionscmdcontroller.ManagerOptions
+	webhook *extensionscmdwebhook.AddToManagerOptions
+	all     extensionscmdcontroller.OptionAggregator
+}
+
+// NewOptions returns the options of the component name (e.g. "runtime-sandbox") serving the webhooks of switches.
+func NewOptions(name string, switches *extensionscmdwebhook.SwitchOptions) *Options {
+	o := &Options{
+		name: name,
+		rest: &extensionscmdcontroller.RESTOptions{},
+		manager: &extensionscmdcontroller.ManagerOptions{
+			LeaderElection:          true,
+			LeaderElectionID:        extensionscmdcontroller.LeaderElectionNameID(name),
+			LeaderElectionNamespace: os.Getenv("LEADER_ELECTION_NAMESPACE"),
+			WebhookServerPort:       10250,
+			WebhookCertDir:          "/tmp/gardener-extension-" + name + "-cert",
+		},
+		webhook: extensionscmdwebhook.NewAddToManagerOptions(name, "", nil, nil,
+			&extensionscmdwebhook.ServerOptions{Namespace: os.Getenv("WEBHOOK_CONFIG_NAMESPACE")}, switches),
+	}
+	o.all = extensionscmdcontroller.NewOptionAggregator(o.rest, o.manager, o.webhook)
+	return o
+}
+
+// AddFlags adds the options' flags to fs.
+func (o *Options) AddFlags(fs *pflag.FlagSet) { o.all.AddFlags(fs) }
+
+// Run completes the options, sets up logging and runs the webhook server (see Run) until ctx is done.
+func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, schemes ...func(*runtime.Scheme) error) error {
+	if err := o.all.Complete(); err != nil {
+		return fmt.Errorf("completing options: %w", err)
+	}
+	logf.SetLogger(o.manager.Completed().Logger)
+	return Run(ctx, o.name, o.rest.Completed().Config, o.manager.Completed().Options(), o.webhook.Completed(), extra, schemes...)
+}
