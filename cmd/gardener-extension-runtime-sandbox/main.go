@@ -1,5 +1,6 @@
 // Command gardener-extension-runtime-sandbox is the seed-side component of the runtime-sandbox extension: it
-// mutates the OperatingSystemConfigs of worker pools that request gVisor or Kata.
+// mutates the OperatingSystemConfigs of worker pools that request gVisor or Kata, and serves the pod webhooks of
+// the shoots.
 package main
 
 import (

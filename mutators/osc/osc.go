@@ -17,28 +17,25 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
-// LabelContainerRuntime returns the label Gardener puts on the OSC of a pool that requests runtimeType.
-func LabelContainerRuntime(runtimeType string) string {
-	return fmt.Sprintf(extensionsv1alpha1.ContainerRuntimeNameWorkerLabel, runtimeType)
-}
-
-// Requests tells whether osc is a reconcile OSC whose labels request runtimeType, i.e. one this extension mutates.
-func Requests(osc *extensionsv1alpha1.OperatingSystemConfig, runtimeType string) bool {
+// Requests tells whether osc is one this extension may mutate: a reconcile OSC of a worker pool (label
+// worker.gardener.cloud/pool). Whether the pool requests a sandbox runtime is read from the Shoot: gardenlet does
+// not label OSCs with their container runtimes (only nodes carry containerruntime.worker.gardener.cloud/<type>).
+func Requests(osc *extensionsv1alpha1.OperatingSystemConfig) bool {
 	return osc.Spec.Purpose == extensionsv1alpha1.OperatingSystemConfigPurposeReconcile &&
-		osc.Labels[LabelContainerRuntime(runtimeType)] == "true"
+		osc.Labels[v1beta1constants.LabelWorkerPool] != ""
 }
 
-// Mutate adds rt's node configuration for the pool of osc (label worker.gardener.cloud/pool), with the pool's
-// providerConfig taken from shoot. An OSC that does not request rt, or whose pool no longer requests it in the
-// Shoot, is left unchanged. Mutating an already mutated OSC yields the same object.
+// Mutate adds rt's node configuration to the OSC of a pool (label worker.gardener.cloud/pool) whose entry in shoot
+// requests rt, with the pool's providerConfig. Every other OSC (another purpose, a pool without rt, a pool the
+// Shoot no longer has) is left unchanged. Mutating an already mutated OSC yields the same object.
 func Mutate(osc *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, rt runtimes.Runtime) error {
-	if !Requests(osc, rt.Type()) {
+	if !Requests(osc) {
 		return nil
 	}
 	poolName := osc.Labels[v1beta1constants.LabelWorkerPool]
 	idx := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool { return w.Name == poolName })
 	if idx < 0 {
-		return fmt.Errorf("worker pool %q of OperatingSystemConfig %s/%s is not in Shoot %s/%s", poolName, osc.Namespace, osc.Name, shoot.Namespace, shoot.Name)
+		return nil
 	}
 	pool := shoot.Spec.Provider.Workers[idx]
 	if pool.CRI == nil {

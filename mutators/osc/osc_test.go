@@ -22,11 +22,8 @@ const (
 	kataAPI   = `"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration"`
 )
 
-func newOSC(pool string, runtimeTypes ...string) *extensionsv1alpha1.OperatingSystemConfig {
+func newOSC(pool string) *extensionsv1alpha1.OperatingSystemConfig {
 	labels := map[string]string{"worker.gardener.cloud/pool": pool}
-	for _, t := range runtimeTypes {
-		labels["containerruntime.worker.gardener.cloud/"+t] = "true"
-	}
 	return &extensionsv1alpha1.OperatingSystemConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: "osc", Namespace: "shoot--a--b", Labels: labels},
 		Spec: extensionsv1alpha1.OperatingSystemConfigSpec{
@@ -80,34 +77,38 @@ var _ = Describe("Mutate", func() {
 			Expect(o).To(Equal(before))
 		},
 		Entry("a plain pool", newOSC("p"), newShoot(pool("p"))),
-		Entry("a pool of another runtime", newOSC("p", "kata"), newShoot(pool("p", cr("kata", "")))),
+		Entry("a pool of another runtime", newOSC("p"), newShoot(pool("p", cr("kata", "")))),
+		Entry("a pool the Shoot no longer has", newOSC("p"), newShoot(pool("q", cr("gvisor", "")))),
+		Entry("an OSC without pool label", func() *extensionsv1alpha1.OperatingSystemConfig {
+			o := newOSC("p")
+			delete(o.Labels, "worker.gardener.cloud/pool")
+			return o
+		}(), newShoot(pool("p", cr("gvisor", "")))),
 		Entry("a provision OSC", func() *extensionsv1alpha1.OperatingSystemConfig {
-			o := newOSC("p", "gvisor")
+			o := newOSC("p")
 			o.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
 			return o
 		}(), newShoot(pool("p", cr("gvisor", "")))),
-		Entry("a pool that no longer requests gVisor in the Shoot", newOSC("p", "gvisor"), newShoot(pool("p", cr("kata", "")))),
-		Entry("a pool without CRI in the Shoot", newOSC("p", "gvisor"), newShoot(pool("p"))),
+		Entry("a pool without CRI in the Shoot", newOSC("p"), newShoot(pool("p"))),
 	)
 
 	DescribeTable("refuses with a clear error",
 		func(o *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, fragment string) {
 			Expect(Mutate(o, shoot, gvisor.New())).To(MatchError(ContainSubstring(fragment)))
 		},
-		Entry("pool missing from the Shoot", newOSC("p", "gvisor"), newShoot(pool("q")), `worker pool "p" of OperatingSystemConfig shoot--a--b/osc is not in Shoot garden-a/b`),
-		Entry("invalid providerConfig names the pool", newOSC("p", "gvisor"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
+		Entry("invalid providerConfig names the pool", newOSC("p"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
 			`the gvisor configuration of worker pool "p" of Shoot garden-a/b`),
-		Entry("invalid providerConfig names the field", newOSC("p", "gvisor"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
+		Entry("invalid providerConfig names the field", newOSC("p"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
 			"spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.configFlags[foo]"),
 		Entry("no containerd config", func() *extensionsv1alpha1.OperatingSystemConfig {
-			o := newOSC("p", "gvisor")
+			o := newOSC("p")
 			o.Spec.CRIConfig.Containerd = nil
 			return o
 		}(), newShoot(pool("p", cr("gvisor", ""))), "has no containerd configuration"),
 	)
 
 	It("adds the gVisor handler and runsc.toml and keeps what was there", func() {
-		o := newOSC("p", "gvisor")
+		o := newOSC("p")
 		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", ""))), gvisor.New())).To(Succeed())
 		Expect(handlers(o)).To(Equal([]string{"runsc"}))
 		Expect(o.Spec.Files).To(HaveLen(2))
@@ -119,7 +120,7 @@ var _ = Describe("Mutate", func() {
 
 	DescribeTable("Kata handlers follow the pool's hypervisors",
 		func(providerConfig string, wantHandlers []string, wantUnits int) {
-			o := newOSC("p", "kata")
+			o := newOSC("p")
 			Expect(Mutate(o, newShoot(pool("p", cr("kata", providerConfig))), kata.New())).To(Succeed())
 			Expect(handlers(o)).To(Equal(wantHandlers))
 			Expect(o.Spec.Units).To(HaveLen(1 + wantUnits))
@@ -131,12 +132,12 @@ var _ = Describe("Mutate", func() {
 
 	It("is idempotent for both runtimes on one pool", func() {
 		shoot := newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"debug":"true"}}`), cr("kata", `{`+kataAPI+`,"hypervisors":["qemu","clh","fc"]}`)))
-		o := newOSC("p", "gvisor", "kata")
+		o := newOSC("p")
 		for range 2 {
 			Expect(Mutate(o, shoot, gvisor.New())).To(Succeed())
 			Expect(Mutate(o, shoot, kata.New())).To(Succeed())
 		}
-		once := newOSC("p", "gvisor", "kata")
+		once := newOSC("p")
 		Expect(Mutate(once, shoot, gvisor.New())).To(Succeed())
 		Expect(Mutate(once, shoot, kata.New())).To(Succeed())
 		Expect(o).To(Equal(once))
@@ -144,7 +145,7 @@ var _ = Describe("Mutate", func() {
 	})
 
 	It("replaces its own entries when the configuration changes", func() {
-		o := newOSC("p", "gvisor")
+		o := newOSC("p")
 		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"net-raw":"false"}}`))), gvisor.New())).To(Succeed())
 		before := slices.Clone(o.Spec.Files)
 		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"net-raw":"true"}}`))), gvisor.New())).To(Succeed())
@@ -155,7 +156,7 @@ var _ = Describe("Mutate", func() {
 
 var _ = Describe("plugin values", func() {
 	It("encodes the runsc handler for containerd", func() {
-		o := newOSC("p", "gvisor")
+		o := newOSC("p")
 		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", ""))), gvisor.New())).To(Succeed())
 		p := o.Spec.CRIConfig.Containerd.Plugins[0]
 		Expect(p.Path).To(Equal([]string{"io.containerd.grpc.v1.cri", "containerd", "runtimes", "runsc"}))

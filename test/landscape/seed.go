@@ -17,7 +17,6 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
-	"github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
 )
 
 // SampleShootNamespace is the seed namespace of the sample Shoot, where its Cluster and OSCs live.
@@ -74,15 +73,12 @@ func ClusterFor(namespace string, shoot *gardencorev1beta1.Shoot) (*extensionsv1
 	}, nil
 }
 
-// SampleOSC returns a reconcile OperatingSystemConfig of the sample Shoot's pool, labelled the way Gardener labels
-// it: with the pool name and, for each container runtime type of the pool, containerruntime.worker.gardener.cloud/<type>.
-func SampleOSC(name, pool string, runtimeTypes ...string) *extensionsv1alpha1.OperatingSystemConfig {
+// SampleOSC returns a reconcile OperatingSystemConfig of a pool of the sample Shoot, labelled the way gardenlet
+// labels it (with the pool name; gardenlet puts no container runtime label on OSCs).
+func SampleOSC(name, pool string) *extensionsv1alpha1.OperatingSystemConfig {
 	labels := map[string]string{
-		v1beta1constants.LabelWorkerPool:      pool,
-		extensionsv1alpha1.CRINameWorkerLabel: string(extensionsv1alpha1.CRINameContainerD),
-	}
-	for _, t := range runtimeTypes {
-		labels[osc.LabelContainerRuntime(t)] = "true"
+		v1beta1constants.LabelWorkerPool:                                    pool,
+		v1beta1constants.LabelExtensionProviderMutatedByControlplaneWebhook: "true",
 	}
 	return &extensionsv1alpha1.OperatingSystemConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: SampleShootNamespace, Labels: labels},
@@ -105,8 +101,8 @@ func SampleOSC(name, pool string, runtimeTypes ...string) *extensionsv1alpha1.Op
 // containerd handler added, which proves that the API server reaches the webhooks over TLS.
 func (l *Landscape) probeOSCWebhooks(ctx context.Context) error {
 	probes := map[string]*extensionsv1alpha1.OperatingSystemConfig{
-		"runsc":     SampleOSC("ready-probe-gvisor", "gvisor", "gvisor"),
-		"kata-qemu": SampleOSC("ready-probe-kata", "kata", "kata"),
+		"runsc":     SampleOSC("ready-probe-gvisor", "gvisor"),
+		"kata-qemu": SampleOSC("ready-probe-kata", "kata"),
 	}
 	for handler, probe := range probes {
 		obj := probe.DeepCopy()

@@ -37,7 +37,7 @@ func mutatedOSC(poolName, providerConfig string) *extensionsv1alpha1.OperatingSy
 	if providerConfig != "" {
 		pool.CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(providerConfig)}
 	}
-	o := landscape.SampleOSC("worker-"+poolName, poolName, pool.CRI.ContainerRuntimes[0].Type)
+	o := landscape.SampleOSC("worker-"+poolName, poolName)
 	Expect(osc.Mutate(o, shoot, gvisor.New())).To(Succeed())
 	Expect(osc.Mutate(o, shoot, kata.New())).To(Succeed())
 	Expect(o.Spec.CRIConfig.Containerd.Plugins).NotTo(BeEmpty())

@@ -1,5 +1,5 @@
 // Package oscmutator wires the OperatingSystemConfig mutation of mutators/osc into the seed: one mutating webhook
-// per sandbox runtime, selecting only OSCs that Gardener labelled as requesting that runtime type.
+// for the OSCs of worker pools, which adds what every sandbox runtime the pool requests needs.
 package oscmutator
 
 import (
@@ -12,53 +12,57 @@ import (
 
 	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
-// Name returns the webhook name for a runtime type, e.g. "osc-gvisor".
-func Name(runtimeType string) string { return "osc-" + runtimeType }
+const (
+	// Name is the name of the webhook.
+	Name = "osc"
+	// Path is the serving path of the webhook.
+	Path = "/webhooks/mutate/osc"
+)
 
-// Path returns the serving path of the webhook for a runtime type.
-func Path(runtimeType string) string { return "/webhooks/mutate/osc/" + runtimeType }
-
-// New returns the mutating webhook for OperatingSystemConfigs of pools that request rt. It reads the pool's
-// providerConfig from the Cluster resource of the OSC's namespace through the manager's cache.
-func New(mgr manager.Manager, rt runtimes.Runtime) (*extensionswebhook.Webhook, error) {
+// New returns the mutating webhook for the OperatingSystemConfigs of worker pools (label
+// worker.gardener.cloud/pool; gardenlet puts no container runtime label on OSCs). It reads whether and how the
+// pool requests a sandbox runtime from the Cluster resource of the OSC's namespace, through the manager's cache.
+func New(mgr manager.Manager, all []runtimes.Runtime) (*extensionswebhook.Webhook, error) {
 	wh, err := extensionswebhook.New(mgr, extensionswebhook.Args{
-		Name:   Name(rt.Type()),
-		Path:   Path(rt.Type()),
+		Name:   Name,
+		Path:   Path,
 		Target: extensionswebhook.TargetSeed,
-		ObjectSelector: &metav1.LabelSelector{
-			MatchLabels: map[string]string{osc.LabelContainerRuntime(rt.Type()): "true"},
-		},
+		ObjectSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: v1beta1constants.LabelWorkerPool, Operator: metav1.LabelSelectorOpExists,
+		}}},
 		Mutators: map[extensionswebhook.Mutator][]extensionswebhook.Type{
-			&Mutator{Runtime: rt, Reader: mgr.GetClient()}: {{Obj: &extensionsv1alpha1.OperatingSystemConfig{}}},
+			&Mutator{Runtimes: all, Reader: mgr.GetClient()}: {{Obj: &extensionsv1alpha1.OperatingSystemConfig{}}},
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("creating the %s webhook: %w", Name(rt.Type()), err)
+		return nil, fmt.Errorf("creating the %s webhook: %w", Name, err)
 	}
 	return wh, nil
 }
 
-// Mutator adds one sandbox runtime's node configuration to OperatingSystemConfigs.
+// Mutator adds the node configuration of the sandbox runtimes a pool requests to its OperatingSystemConfig.
 type Mutator struct {
-	// Runtime is the sandbox runtime whose handlers are added.
-	Runtime runtimes.Runtime
+	// Runtimes are the sandbox runtimes this extension serves.
+	Runtimes []runtimes.Runtime
 	// Reader reads Cluster resources.
 	Reader client.Reader
 }
 
-// Mutate adds the runtime's node configuration to an OSC that requests it and leaves every other OSC unchanged.
+// Mutate adds the runtimes' node configuration to a reconcile OSC whose pool requests them and leaves every other
+// OSC unchanged.
 func (m *Mutator) Mutate(ctx context.Context, newObj, _ client.Object) error {
 	obj, ok := newObj.(*extensionsv1alpha1.OperatingSystemConfig)
 	if !ok {
 		return fmt.Errorf("unexpected object of type %T, want an OperatingSystemConfig", newObj)
 	}
-	if obj.DeletionTimestamp != nil || !osc.Requests(obj, m.Runtime.Type()) {
+	if obj.DeletionTimestamp != nil || !osc.Requests(obj) {
 		return nil
 	}
 	cluster, err := extensionscontroller.GetCluster(ctx, m.Reader, obj.Namespace)
@@ -68,5 +72,10 @@ func (m *Mutator) Mutate(ctx context.Context, newObj, _ client.Object) error {
 	if cluster.Shoot == nil {
 		return fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
 	}
-	return osc.Mutate(obj, cluster.Shoot, m.Runtime)
+	for _, rt := range m.Runtimes {
+		if err := osc.Mutate(obj, cluster.Shoot, rt); err != nil {
+			return err
+		}
+	}
+	return nil
 }

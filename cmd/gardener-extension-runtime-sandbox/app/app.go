@@ -39,13 +39,9 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	return cmd
 }
 
-// webhookSwitches registers one OperatingSystemConfig webhook per sandbox runtime.
+// webhookSwitches registers the OperatingSystemConfig webhook.
 func webhookSwitches() *extensionscmdwebhook.SwitchOptions {
-	var pairs []extensionscmdwebhook.NameToFactory
-	for _, rt := range runtimes.All() {
-		pairs = append(pairs, extensionscmdwebhook.Switch(oscmutator.Name(rt.Type()), func(mgr manager.Manager) (*extensionswebhook.Webhook, error) {
-			return oscmutator.New(mgr, rt)
-		}))
-	}
-	return extensionscmdwebhook.NewSwitchOptions(pairs...)
+	return extensionscmdwebhook.NewSwitchOptions(extensionscmdwebhook.Switch(oscmutator.Name, func(mgr manager.Manager) (*extensionswebhook.Webhook, error) {
+		return oscmutator.New(mgr, runtimes.All())
+	}))
 }

@@ -45,8 +45,8 @@ func shootNamespace(gvisorConfig, kataConfig string) string {
 	return name
 }
 
-func oscIn(namespace, name, pool string, runtimeTypes ...string) *extensionsv1alpha1.OperatingSystemConfig {
-	o := landscape.SampleOSC(name, pool, runtimeTypes...)
+func oscIn(namespace, name, pool string) *extensionsv1alpha1.OperatingSystemConfig {
+	o := landscape.SampleOSC(name, pool)
 	o.Namespace = namespace
 	return o
 }
@@ -91,7 +91,7 @@ const (
 var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver", func() {
 	It("adds the runsc handler and runsc.toml with net-raw and debug to a gVisor pool's OSC", func() {
 		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"net-raw":"true","debug":"true"}}`, "")
-		o := oscIn(ns, "gvisor-pool", "gvisor", "gvisor")
+		o := oscIn(ns, "gvisor-pool", "gvisor")
 		createEventually(o)
 
 		Expect(plugin(o, handlerPath("runsc")...)).To(Equal(map[string]any{
@@ -109,7 +109,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 
 	It("adds the Kata handlers, the devmapper snapshotter, its setup script and unit to a Firecracker pool's OSC", func() {
 		ns := shootNamespace("", `{`+kataAPI+`,"hypervisors":["qemu","fc"]}`)
-		o := oscIn(ns, "kata-pool", "kata", "kata")
+		o := oscIn(ns, "kata-pool", "kata")
 		createEventually(o)
 
 		Expect(plugin(o, handlerPath("kata-qemu")...)).To(HaveKeyWithValue("runtime_type", "io.containerd.kata.v2"))
@@ -126,15 +126,15 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		)))
 	})
 
-	It("stores the OSC of a plain pool unchanged", func() {
-		o := oscIn(landscape.SampleShootNamespace, "plain-pool", "gvisor")
+	It("stores the OSC of a pool without sandbox runtimes unchanged", func() {
+		o := oscIn(landscape.SampleShootNamespace, "plain-pool", "plain")
 		sent := o.DeepCopy()
 		Expect(land.Client.Create(ctx, o)).To(Succeed())
 		Expect(o.Spec).To(Equal(sent.Spec))
 	})
 
 	It("leaves a provision OSC unchanged", func() {
-		o := oscIn(landscape.SampleShootNamespace, "gvisor-provision", "gvisor", "gvisor")
+		o := oscIn(landscape.SampleShootNamespace, "gvisor-provision", "gvisor")
 		o.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
 		sent := o.DeepCopy()
 		Expect(land.Client.Create(ctx, o)).To(Succeed())
@@ -142,7 +142,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 	})
 
 	It("is idempotent: updating a mutated OSC adds nothing twice", func() {
-		o := oscIn(landscape.SampleShootNamespace, "gvisor-idempotent", "gvisor", "gvisor")
+		o := oscIn(landscape.SampleShootNamespace, "gvisor-idempotent", "gvisor")
 		createEventually(o)
 		first := o.Spec.DeepCopy()
 
@@ -154,7 +154,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 
 	It("changes runsc.toml when the pool's flags change", func() {
 		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"net-raw":"false"}}`, "")
-		o := oscIn(ns, "gvisor-flags", "gvisor", "gvisor")
+		o := oscIn(ns, "gvisor-flags", "gvisor")
 		createEventually(o)
 		Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(ContainSubstring(`net-raw = 'false'`))
 
@@ -178,7 +178,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 
 	It("refuses the OSC of a pool whose providerConfig is invalid, naming the pool and the field", func() {
 		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`, "")
-		o := oscIn(ns, "gvisor-invalid", "gvisor", "gvisor")
+		o := oscIn(ns, "gvisor-invalid", "gvisor")
 		Eventually(func() error { return land.Client.Create(ctx, o.DeepCopy()) }).WithTimeout(30 * time.Second).Should(MatchError(And(
 			ContainSubstring(`worker pool "gvisor"`),
 			ContainSubstring(`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[foo]`),
