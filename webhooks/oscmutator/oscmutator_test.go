@@ -87,5 +87,4 @@ var _ = Describe("Mutator", func() {
 		Expect(mutator.Mutate(ctx, &corev1.Pod{}, nil)).To(MatchError(ContainSubstring("want an OperatingSystemConfig")))
 	})
 
-
 })
