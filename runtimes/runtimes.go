@@ -34,9 +34,12 @@ type Runtime interface {
 	RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error)
 }
 
+// all are built once: a runtime holds its decoding scheme, which is safe for concurrent use.
+var all = []Runtime{gvisor.New(), kata.New()}
+
 // All returns every sandbox runtime this extension serves, in a stable order.
 func All() []Runtime {
-	return []Runtime{gvisor.New(), kata.New()}
+	return slices.Clone(all)
 }
 
 // Types returns the container runtime types of All.

@@ -83,9 +83,13 @@ func Requested(pod *corev1.Pod, offer Offer) (class, source string, err error) {
 	default:
 		return "", "", nil
 	}
+	// kata-deploy's annotations ask for any sandbox: a pod that names an offered one itself is already sandboxed.
+	if name := pod.Spec.RuntimeClassName; name != nil && slices.Contains(offer.Classes, *name) {
+		return *name, source, nil
+	}
 	class, ok := offer.DefaultClass()
 	if !ok {
-		return "", source, refuse("not-offered", "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one", source)
+		return "", source, refuse("not-offered", "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with gvisor or kata", source)
 	}
 	return class, source, nil
 }

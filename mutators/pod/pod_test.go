@@ -37,6 +37,7 @@ var _ = Describe("DefaultAnnotated", func() {
 		Entry("type kata: the first Kata class", pod(map[string]string{AnnotationSandbox: "kata"}), kataOnly, "kata-clh", "containerruntime.worker.gardener.cloud/kata"),
 		Entry("untrusted workload: gvisor when offered", pod(map[string]string{AnnotationUntrustedWorkload: "true"}), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
 		Entry("CRI-O untrusted: the first class without gvisor", pod(map[string]string{AnnotationTrustedSandbox: "false"}), kataOnly, "kata-clh", "containerruntime.worker.gardener.cloud/kata"),
+		Entry("untrusted workload that names an offered sandbox class itself", pod(map[string]string{AnnotationUntrustedWorkload: "true"}, withClass("kata-qemu")), full, "kata-qemu", "containerruntime.worker.gardener.cloud/kata"),
 		Entry("the same runtimeClassName already set", pod(map[string]string{AnnotationSandbox: "gvisor"}, withClass("gvisor")), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
 	)
 
@@ -70,6 +71,7 @@ var _ = Describe("DefaultAnnotated", func() {
 		Entry("type not offered", pod(map[string]string{AnnotationSandbox: "gvisor"}), kataOnly, "not-offered", `no worker pool of this cluster offers gvisor`),
 		Entry("default sandbox with nothing offered", pod(map[string]string{AnnotationUntrustedWorkload: "true"}), nothing, "not-offered", "no worker pool of this cluster offers one"),
 		Entry("another runtimeClassName", pod(map[string]string{AnnotationSandbox: "gvisor"}, withClass("runc")), full, "conflict", `remove spec.runtimeClassName or change the annotation runtime.gardener.cloud/sandbox`),
+		Entry("untrusted workload with a runc class", pod(map[string]string{AnnotationUntrustedWorkload: "true"}, withClass("runc")), full, "conflict", `annotation io.kubernetes.cri.untrusted-workload=true asks for runtime class "gvisor", but the pod sets spec.runtimeClassName "runc"`),
 		Entry("contradicting node selector", pod(map[string]string{AnnotationSandbox: "kata-qemu"}, func(p *corev1.Pod) {
 			p.Spec.NodeSelector = map[string]string{"containerruntime.worker.gardener.cloud/kata": "no"}
 		}), full, "conflict", `sets containerruntime.worker.gardener.cloud/kata="no": remove that node selector`),

@@ -24,8 +24,8 @@ func ContainerRuntimeLabel(runtimeType string) string {
 }
 
 // RuntimeClass returns a RuntimeClass for a handler of runtimeType: pods that use it are scheduled only on nodes of
-// pools that request runtimeType and whose binaries are installed, and carry the given pod overhead (none if
-// cpu and memory are empty).
+// pools that request runtimeType and whose binaries are installed, and carry the given pod overhead (cpu and
+// memory are quantities known at build time, e.g. "250m"; an empty one adds nothing).
 func RuntimeClass(name, handler, runtimeType, cpu, memory string) nodev1.RuntimeClass {
 	rc := nodev1.RuntimeClass{
 		TypeMeta:   metav1.TypeMeta{APIVersion: nodev1.SchemeGroupVersion.String(), Kind: "RuntimeClass"},
@@ -36,11 +36,14 @@ func RuntimeClass(name, handler, runtimeType, cpu, memory string) nodev1.Runtime
 			ReadyLabel(runtimeType):            "true",
 		}},
 	}
-	if cpu != "" || memory != "" {
-		rc.Overhead = &nodev1.Overhead{PodFixed: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse(cpu),
-			corev1.ResourceMemory: resource.MustParse(memory),
-		}}
+	overhead := corev1.ResourceList{}
+	for name, quantity := range map[corev1.ResourceName]string{corev1.ResourceCPU: cpu, corev1.ResourceMemory: memory} {
+		if quantity != "" {
+			overhead[name] = resource.MustParse(quantity)
+		}
+	}
+	if len(overhead) > 0 {
+		rc.Overhead = &nodev1.Overhead{PodFixed: overhead}
 	}
 	return rc
 }

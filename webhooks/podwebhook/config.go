@@ -38,7 +38,8 @@ var asksForSandbox = fmt.Sprintf(`has(object.metadata.annotations) && (`+
 //     runtime.gardener.cloud/sandbox-enforce=<class>.
 //
 // Namespace entries are built for every class the extension knows, so that a namespace labelled with a class the
-// shoot does not offer gets a clear refusal instead of silently no sandbox.
+// shoot does not offer gets a clear refusal instead of silently no sandbox; a namespace-unknown and an
+// enforce-unknown entry refuse pods of namespaces whose labels name no known class at all.
 func ShootConfigs(offer mutatorpod.Offer, knownClasses []string, clientConfig func(path string) admissionregistrationv1.WebhookClientConfig) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingWebhookConfiguration"},
@@ -76,7 +77,34 @@ func ShootConfigs(offer mutatorpod.Offer, knownClasses []string, clientConfig fu
 			}},
 		})
 	}
+	// Namespaces labelled with a value that names no known class are refused rather than silently not sandboxed.
+	unknownDefault := Target{Offer: offer, Mode: ModeNamespaceUnknown}
+	mutating.Webhooks = append(mutating.Webhooks, mutatingWebhook("namespace-unknown", clientConfig(unknownDefault.Path()),
+		namespacesWithUnknown(mutatorpod.LabelSandbox, knownClasses),
+		admissionregistrationv1.MatchCondition{Name: "no-own-choice", Expression: "!has(object.spec.runtimeClassName) && !(" + asksForSandbox + ")"}))
+	unknownEnforce := Target{Offer: offer, Mode: ModeEnforceUnknown}
+	validating.Webhooks = append(validating.Webhooks, admissionregistrationv1.ValidatingWebhook{
+		Name:                    webhookName("enforce-unknown"),
+		ClientConfig:            clientConfig(unknownEnforce.Path()),
+		Rules:                   podCreate(),
+		FailurePolicy:           new(admissionregistrationv1.Fail),
+		MatchPolicy:             new(admissionregistrationv1.Equivalent),
+		NamespaceSelector:       namespacesWithUnknown(validatorpod.LabelSandboxEnforce, knownClasses),
+		SideEffects:             new(admissionregistrationv1.SideEffectClassNone),
+		TimeoutSeconds:          new(timeoutSeconds),
+		AdmissionReviewVersions: []string{"v1"},
+	})
 	return mutating, validating
+}
+
+// namespacesWithUnknown selects namespaces whose label key has a value that is none of known, never kube-system.
+func namespacesWithUnknown(key string, known []string) *metav1.LabelSelector {
+	selector := namespaces(nil)
+	selector.MatchExpressions = append(selector.MatchExpressions,
+		metav1.LabelSelectorRequirement{Key: key, Operator: metav1.LabelSelectorOpExists},
+		metav1.LabelSelectorRequirement{Key: key, Operator: metav1.LabelSelectorOpNotIn, Values: known},
+	)
+	return selector
 }
 
 func mutatingWebhook(name string, clientConfig admissionregistrationv1.WebhookClientConfig, namespaceSelector *metav1.LabelSelector, conditions ...admissionregistrationv1.MatchCondition) admissionregistrationv1.MutatingWebhook {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -73,6 +74,12 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		err = mutatorpod.DefaultFromNamespace(pod, target.Class, target.Offer)
 	case ModeEnforce:
 		err = validatorpod.Enforce(pod, req.Namespace, target.Class)
+	case ModeNamespaceUnknown:
+		err = &mutatorpod.Refusal{Reason: "unknown", Message: fmt.Sprintf("the label %s of namespace %s names no known runtime class (known: %s); fix the namespace label, or choose a sandbox in the pod with the annotation %s",
+			mutatorpod.LabelSandbox, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), mutatorpod.AnnotationSandbox)}
+	case ModeEnforceUnknown:
+		err = &mutatorpod.Refusal{Reason: "unknown", Message: fmt.Sprintf("the label %s of namespace %s names no known runtime class (known: %s), so no pod can comply; fix the namespace label",
+			validatorpod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "))}
 	}
 	runtimeType := "none"
 	if pod.Spec.RuntimeClassName != nil {
@@ -96,15 +103,15 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 
 	// Both sides are encoded from the typed pod, so that the patch holds only the mutation.
 	before, err := json.Marshal(original)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
+	if err == nil {
+		var after []byte
+		if after, err = json.Marshal(pod); err == nil {
+			metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeMutated, "").Inc()
+			return admission.PatchResponseFromRaw(before, after)
+		}
 	}
-	after, err := json.Marshal(pod)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
-	}
-	metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeMutated, "").Inc()
-	return admission.PatchResponseFromRaw(before, after)
+	metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeRefused, "error").Inc()
+	return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
 }
 
 func (h *handler) badRequest(mode string, err error) admission.Response {

@@ -32,6 +32,8 @@ var _ = Describe("Target", func() {
 		Entry("namespace", Target{Offer: offer, Mode: ModeNamespace, Class: "kata-qemu"}),
 		Entry("enforce", Target{Offer: offer, Mode: ModeEnforce, Class: "gvisor"}),
 		Entry("a shoot that offers nothing", Target{Mode: ModeAnnotated}),
+		Entry("namespace-unknown", Target{Offer: offer, Mode: ModeNamespaceUnknown}),
+		Entry("enforce-unknown", Target{Offer: offer, Mode: ModeEnforceUnknown}),
 	)
 
 	DescribeTable("refuses paths it did not build",
@@ -104,6 +106,30 @@ var _ = Describe("Handler", func() {
 		Expect(resp.Result.Message).To(ContainSubstring(`offered runtime classes: gvisor, kata-qemu`))
 	})
 
+	DescribeTable("serves every mode",
+		func(t Target, annotations map[string]string, setClass string, allowed bool, fragment string) {
+			raw := podJSON(annotations)
+			if setClass != "" {
+				var p corev1.Pod
+				Expect(json.Unmarshal(raw, &p)).To(Succeed())
+				p.Spec.RuntimeClassName = &setClass
+				raw, _ = json.Marshal(p)
+			}
+			resp := review(t.Path(), admissionv1.Create, podKind, raw)
+			Expect(resp.Allowed).To(Equal(allowed))
+			if fragment != "" {
+				Expect(resp.Result.Message).To(ContainSubstring(fragment))
+			}
+		},
+		Entry("namespace default", Target{Offer: offer, Mode: ModeNamespace, Class: "kata-qemu"}, nil, "", true, ""),
+		Entry("namespace default not offered", Target{Offer: offer, Mode: ModeNamespace, Class: "kata-fc"}, nil, "", false, "fix the namespace label"),
+		Entry("enforced, in the class", Target{Offer: offer, Mode: ModeEnforce, Class: "gvisor"}, nil, "gvisor", true, ""),
+		Entry("enforced, outside", Target{Offer: offer, Mode: ModeEnforce, Class: "gvisor"}, nil, "", false, `namespace team requires runtime class "gvisor"`),
+		Entry("namespace label with an unknown value", Target{Offer: offer, Mode: ModeNamespaceUnknown}, nil, "", false, "the label runtime.gardener.cloud/sandbox of namespace team names no known runtime class"),
+		Entry("enforcement label with an unknown value", Target{Offer: offer, Mode: ModeEnforceUnknown}, nil, "gvisor", false, "so no pod can comply"),
+		Entry("a shoot that offers nothing", Target{Mode: ModeAnnotated}, map[string]string{mutatorpod.AnnotationUntrustedWorkload: "true"}, "", false, "no worker pool of this cluster offers one"),
+	)
+
 	It("lets UPDATE through", func() {
 		Expect(review(annotated, admissionv1.Update, podKind, podJSON(map[string]string{mutatorpod.AnnotationSandbox: "vmware"})).Allowed).To(BeTrue())
 	})
@@ -140,9 +166,9 @@ var _ = Describe("ShootConfigs", func() {
 		return admissionregistrationv1.WebhookClientConfig{URL: new("https://seed.example" + path)}
 	})
 
-	It("has an annotation entry and one namespace entry per known class, all failing closed fast", func() {
+	It("has an annotation entry, one namespace entry per known class and one for unknown values, all failing closed fast", func() {
 		Expect(mutating.Name).To(Equal(ConfigName))
-		Expect(mutating.Webhooks).To(HaveLen(1 + len(runtimes.ClassNames())))
+		Expect(mutating.Webhooks).To(HaveLen(1 + len(runtimes.ClassNames()) + 1))
 		for _, wh := range mutating.Webhooks {
 			Expect(*wh.FailurePolicy).To(Equal(admissionregistrationv1.Fail))
 			Expect(*wh.TimeoutSeconds).To(BeNumerically("<=", 5))
@@ -157,8 +183,20 @@ var _ = Describe("ShootConfigs", func() {
 		Expect(*mutating.Webhooks[1].ClientConfig.URL).To(Equal("https://seed.example/webhooks/pod/gvisor,kata-qemu/namespace/gvisor"))
 	})
 
+	It("selects namespaces labelled with unknown values", func() {
+		last := mutating.Webhooks[len(mutating.Webhooks)-1]
+		Expect(*last.ClientConfig.URL).To(HaveSuffix("/namespace-unknown"))
+		Expect(last.NamespaceSelector.MatchExpressions).To(ContainElements(
+			metav1.LabelSelectorRequirement{Key: "runtime.gardener.cloud/sandbox", Operator: metav1.LabelSelectorOpExists},
+			metav1.LabelSelectorRequirement{Key: "runtime.gardener.cloud/sandbox", Operator: metav1.LabelSelectorOpNotIn, Values: runtimes.ClassNames()},
+		))
+		lastValidating := validating.Webhooks[len(validating.Webhooks)-1]
+		Expect(*lastValidating.ClientConfig.URL).To(HaveSuffix("/enforce-unknown"))
+		Expect(lastValidating.MatchConditions).To(BeEmpty(), "every pod of such a namespace is refused")
+	})
+
 	It("has one enforcement entry per known class that only sees pods outside the class", func() {
-		Expect(validating.Webhooks).To(HaveLen(len(runtimes.ClassNames())))
+		Expect(validating.Webhooks).To(HaveLen(len(runtimes.ClassNames()) + 1))
 		wh := validating.Webhooks[0]
 		Expect(wh.NamespaceSelector.MatchLabels).To(Equal(map[string]string{"runtime.gardener.cloud/sandbox-enforce": "gvisor"}))
 		Expect(wh.MatchConditions[0].Expression).To(Equal(`!has(object.spec.runtimeClassName) || object.spec.runtimeClassName != "gvisor"`))

@@ -22,7 +22,16 @@ const (
 	ModeNamespace = "namespace"
 	// ModeEnforce refuses pods outside <class> in namespaces labelled runtime.gardener.cloud/sandbox-enforce=<class>.
 	ModeEnforce = "enforce"
+	// ModeNamespaceUnknown refuses pods without their own choice in namespaces whose runtime.gardener.cloud/sandbox
+	// label names no known class, so that a typo does not silently mean no sandbox.
+	ModeNamespaceUnknown = "namespace-unknown"
+	// ModeEnforceUnknown refuses every pod in namespaces whose runtime.gardener.cloud/sandbox-enforce label names no
+	// known class, so that a typo does not silently mean no enforcement.
+	ModeEnforceUnknown = "enforce-unknown"
 )
+
+// noClasses stands for an empty offer in a path: an empty path segment would be cleaned away by the HTTP mux.
+const noClasses = "none"
 
 // Target is what one request's path says.
 type Target struct {
@@ -36,7 +45,11 @@ type Target struct {
 
 // Path returns the serving path of t.
 func (t Target) Path() string {
-	p := PathPrefix + strings.Join(t.Offer.Classes, ",") + "/" + t.Mode
+	classes := strings.Join(t.Offer.Classes, ",")
+	if classes == "" {
+		classes = noClasses
+	}
+	p := PathPrefix + classes + "/" + t.Mode
 	if t.Class != "" {
 		p += "/" + t.Class
 	}
@@ -54,7 +67,7 @@ func ParseTarget(path string) (Target, error) {
 		return Target{}, fmt.Errorf("path %q: want %s<classes>/<mode>[/<class>]", path, PathPrefix)
 	}
 	t := Target{Mode: parts[1]}
-	if parts[0] != "" {
+	if parts[0] != noClasses {
 		t.Offer.Classes = strings.Split(parts[0], ",")
 	}
 	known := runtimes.ClassNames()
@@ -64,11 +77,12 @@ func ParseTarget(path string) (Target, error) {
 		}
 	}
 	switch {
-	case t.Mode == ModeAnnotated && len(parts) == 2:
+	case (t.Mode == ModeAnnotated || t.Mode == ModeNamespaceUnknown || t.Mode == ModeEnforceUnknown) && len(parts) == 2:
 	case (t.Mode == ModeNamespace || t.Mode == ModeEnforce) && len(parts) == 3 && slices.Contains(known, parts[2]):
 		t.Class = parts[2]
 	default:
-		return Target{}, fmt.Errorf("path %q: unknown mode or class, want %s, or %s or %s with a known class", path, ModeAnnotated, ModeNamespace, ModeEnforce)
+		return Target{}, fmt.Errorf("path %q: unknown mode or class, want %s, %s or %s, or %s or %s with a known class",
+			path, ModeAnnotated, ModeNamespaceUnknown, ModeEnforceUnknown, ModeNamespace, ModeEnforce)
 	}
 	return t, nil
 }

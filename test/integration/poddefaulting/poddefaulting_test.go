@@ -160,6 +160,17 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
 		})
 
+		It("refuses pods of namespaces whose labels name no known class, instead of silently not sandboxing them", func() {
+			typo := namespace(map[string]string{sandbox: "kata"})
+			Expect(land.Client.Create(ctx, newPod(typo, nil))).To(MatchError(ContainSubstring(
+				"the label runtime.gardener.cloud/sandbox of namespace " + typo + " names no known runtime class (known: gvisor, kata-qemu, kata-clh, kata-fc)")))
+
+			enforceTypo := namespace(map[string]string{enforce: "gviser"})
+			pod := newPod(enforceTypo, nil)
+			pod.Spec.RuntimeClassName = new("gvisor")
+			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring("so no pod can comply; fix the namespace label")))
+		})
+
 		It("refuses pods of a namespace labelled with a class the shoot does not offer", func() {
 			ns := namespace(map[string]string{sandbox: "kata-clh"})
 			Expect(land.Client.Create(ctx, newPod(ns, nil))).To(MatchError(ContainSubstring(
