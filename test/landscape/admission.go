@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
@@ -40,24 +41,31 @@ func (l *Landscape) probeEachRuntime(ctx context.Context, probe *gardencorev1bet
 	return nil
 }
 
-// invalidProbeShoot is the sample Shoot with an unknown gVisor flag and an unknown Kata hypervisor.
+// invalidProbeShoot is the sample Shoot with only its sandbox pools, with an unknown gVisor flag and an unknown
+// Kata hypervisor.
 func invalidProbeShoot() (*gardencorev1beta1.Shoot, error) {
 	shoot, err := SampleShoot()
 	if err != nil {
 		return nil, err
 	}
 	shoot.Name = "ready-probe"
-	for i, pool := range shoot.Spec.Provider.Workers {
-		cr := &shoot.Spec.Provider.Workers[i].CRI.ContainerRuntimes[0]
+	var pools []gardencorev1beta1.Worker
+	for _, pool := range shoot.Spec.Provider.Workers {
+		if pool.CRI == nil || len(pool.CRI.ContainerRuntimes) == 0 {
+			continue
+		}
+		cr := &pool.CRI.ContainerRuntimes[0]
 		switch cr.Type {
 		case "gvisor":
-			cr.ProviderConfig.Raw = []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"ready-probe":"true"}}`)
+			cr.ProviderConfig = &runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"ready-probe":"true"}}`)}
 		case "kata":
-			cr.ProviderConfig.Raw = []byte(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["ready-probe"]}`)
+			cr.ProviderConfig = &runtime.RawExtension{Raw: []byte(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["ready-probe"]}`)}
 		default:
 			return nil, fmt.Errorf("sample pool %s has unexpected runtime %s", pool.Name, cr.Type)
 		}
+		pools = append(pools, pool)
 	}
+	shoot.Spec.Provider.Workers = pools
 	return shoot, nil
 }
 
