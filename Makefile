@@ -10,7 +10,7 @@ KUBECTL        := $(BIN_DIR)/kubectl
 RUNSC_MODULE   := $(BIN_DIR)/runsc-module
 RUN_LOCAL      := $(BIN_DIR)/run-local
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
-TEST_FLAGS     ?= -timeout 45m
+TEST_FLAGS     ?= -count=1 -timeout 45m
 STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GO_PACKAGES    := ./...
 
