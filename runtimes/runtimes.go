@@ -81,7 +81,7 @@ func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
 			continue
 		}
 		for j, cr := range pool.CRI.ContainerRuntimes {
-			rt, ok := byType(cr.Type)
+			rt, ok := ByType(cr.Type)
 			if !ok {
 				continue
 			}
@@ -101,7 +101,8 @@ func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
 	return out
 }
 
-func byType(runtimeType string) (Runtime, bool) {
+// ByType returns the sandbox runtime of a container runtime type.
+func ByType(runtimeType string) (Runtime, bool) {
 	for _, r := range All() {
 		if r.Type() == runtimeType {
 			return r, true

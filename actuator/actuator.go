@@ -1,0 +1,247 @@
+// Package actuator implements the ContainerRuntime actuator of the extension: for every ContainerRuntime of type
+// gvisor or kata it deploys, through ManagedResources, the installer DaemonSet of its worker pool (with its RBAC)
+// and the RuntimeClasses the shoot's sandbox pools offer.
+//
+// ManagedResources:
+//
+//   - extension-runtime-sandbox-<ContainerRuntime name> (one per ContainerRuntime, i.e. per pool and type): the
+//     installer DaemonSet runtime-sandbox-installer-<pool>-<type> in kube-system with its ServiceAccount,
+//     ClusterRole (get/patch nodes) and ClusterRoleBinding. The type is part of the name because a pool may run
+//     gvisor and kata side by side.
+//   - extension-runtime-sandbox-runtimeclasses (shared by all ContainerRuntimes of the shoot namespace): the
+//     RuntimeClasses offered by all pools of the shoot. Several pools offer the same class (e.g. gvisor), and
+//     gardener-resource-manager does not arbitrate between two ManagedResources that contain the same object
+//     (both would overwrite its origin, and deleting one would delete the object the other still needs). So every
+//     reconciliation writes the shared one from the Cluster's Shoot (plus this pool's classes, in case the Cluster
+//     lags behind), and it is deleted only with the last ContainerRuntime of our types in the namespace.
+package actuator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/go-logr/logr"
+	nodev1 "k8s.io/api/node/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
+	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
+	v1beta1helper "github.com/gardener/gardener/pkg/api/core/v1beta1/helper"
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	"github.com/gardener/gardener/pkg/client/kubernetes"
+	"github.com/gardener/gardener/pkg/utils/managedresources"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+)
+
+const (
+	// Origin is the origin of the extension's ManagedResources for the shoot.
+	Origin = "runtime-sandbox"
+	// ManagedResourcePrefix prefixes the name of a ContainerRuntime's ManagedResource.
+	ManagedResourcePrefix = "extension-runtime-sandbox-"
+	// RuntimeClassesManagedResourceName is the name of the ManagedResource shared by all ContainerRuntimes of a
+	// shoot namespace that holds the RuntimeClasses.
+	RuntimeClassesManagedResourceName = ManagedResourcePrefix + "runtimeclasses"
+	// DefaultDeleteTimeout is how long Delete waits for the ManagedResources to be gone unless Config says otherwise.
+	DefaultDeleteTimeout = 2 * time.Minute
+)
+
+// Config configures the actuator.
+type Config struct {
+	// InstallerImage is the image of the installer DaemonSet; it ships the runtime binaries at /installer/bin.
+	InstallerImage string
+	// DeleteTimeout bounds how long Delete waits for the ManagedResources to be deleted; zero means
+	// DefaultDeleteTimeout.
+	DeleteTimeout time.Duration
+}
+
+// ManagedResourceName returns the name of the ManagedResource of the ContainerRuntime with the given name.
+func ManagedResourceName(containerRuntimeName string) string {
+	return ManagedResourcePrefix + containerRuntimeName
+}
+
+type actuator struct {
+	client client.Client
+	cfg    Config
+}
+
+// NewActuator returns the ContainerRuntime actuator, using the manager's client.
+func NewActuator(mgr manager.Manager, cfg Config) containerruntime.Actuator {
+	return New(mgr.GetClient(), cfg)
+}
+
+// New returns the ContainerRuntime actuator working with the given seed client.
+func New(c client.Client, cfg Config) containerruntime.Actuator {
+	if cfg.DeleteTimeout <= 0 {
+		cfg.DeleteTimeout = DefaultDeleteTimeout
+	}
+	return &actuator{client: c, cfg: cfg}
+}
+
+// configurationProblem marks err as a problem of the user's configuration.
+func configurationProblem(err error) error {
+	return v1beta1helper.NewErrorWithCodes(err, gardencorev1beta1.ErrorConfigurationProblem)
+}
+
+// Reconcile deploys the installer DaemonSet of the ContainerRuntime's pool and the shoot's RuntimeClasses.
+func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
+	rt, ok := runtimes.ByType(cr.Spec.Type)
+	if !ok {
+		return configurationProblem(field.NotSupported(field.NewPath("spec", "type"), cr.Spec.Type, runtimes.Types()))
+	}
+	if !path.IsAbs(cr.Spec.BinaryPath) || path.Clean(cr.Spec.BinaryPath) == "/" {
+		return configurationProblem(field.Invalid(field.NewPath("spec", "binaryPath"), cr.Spec.BinaryPath, "must be an absolute path other than /"))
+	}
+	classes, err := rt.RuntimeClasses(cr.Spec.ProviderConfig, field.NewPath("spec", "providerConfig"))
+	if err != nil {
+		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, err))
+	}
+
+	registry := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer)
+	installerData, err := registry.AddAllAndSerialize(InstallerObjects(cr, a.cfg.InstallerImage)...)
+	if err != nil {
+		return fmt.Errorf("serialising the installer objects: %w", err)
+	}
+	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ManagedResourceName(cr.Name), Origin, false, installerData); err != nil {
+		return fmt.Errorf("creating ManagedResource %s: %w", ManagedResourceName(cr.Name), err)
+	}
+
+	var offered []nodev1.RuntimeClass
+	if cluster != nil && cluster.Shoot != nil {
+		offered = runtimes.OfferedClasses(cluster.Shoot)
+	}
+	classObjects := make([]client.Object, 0, len(offered)+len(classes))
+	for _, rc := range mergeClasses(offered, classes) {
+		classObjects = append(classObjects, &rc)
+	}
+	classRegistry := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer)
+	classData, err := classRegistry.AddAllAndSerialize(classObjects...)
+	if err != nil {
+		return fmt.Errorf("serialising the RuntimeClasses: %w", err)
+	}
+	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, RuntimeClassesManagedResourceName, Origin, false, classData); err != nil {
+		return fmt.Errorf("creating ManagedResource %s: %w", RuntimeClassesManagedResourceName, err)
+	}
+	log.Info("Deployed the installer and RuntimeClasses", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", slices.Collect(maps.Keys(classNames(classObjects))))
+	return nil
+}
+
+// mergeClasses returns the classes of all lists, the first of each name winning, sorted by name.
+func mergeClasses(lists ...[]nodev1.RuntimeClass) []nodev1.RuntimeClass {
+	byName := map[string]nodev1.RuntimeClass{}
+	for _, list := range lists {
+		for _, rc := range list {
+			if _, ok := byName[rc.Name]; !ok {
+				byName[rc.Name] = rc
+			}
+		}
+	}
+	out := make([]nodev1.RuntimeClass, 0, len(byName))
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		out = append(out, byName[name])
+	}
+	return out
+}
+
+func classNames(objs []client.Object) map[string]struct{} {
+	out := make(map[string]struct{}, len(objs))
+	for _, o := range objs {
+		out[o.GetName()] = struct{}{}
+	}
+	return out
+}
+
+// Delete deletes the ContainerRuntime's ManagedResource (and the shared RuntimeClasses one if no other
+// ContainerRuntime of our types remains) and waits until they are gone.
+func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
+	names, err := a.deleteManagedResources(ctx, cr)
+	if err != nil {
+		return err
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, a.cfg.DeleteTimeout)
+	defer cancel()
+	for _, name := range names {
+		if err := managedresources.WaitUntilDeleted(waitCtx, a.client, cr.Namespace, name); err != nil {
+			return fmt.Errorf("waiting for ManagedResource %s to be deleted: %w", name, err)
+		}
+	}
+	log.Info("Deleted ManagedResources", "managedResources", names)
+	return nil
+}
+
+// ForceDelete deletes the ManagedResources like Delete but does not wait.
+func (a *actuator) ForceDelete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
+	names, err := a.deleteManagedResources(ctx, cr)
+	if err != nil {
+		return err
+	}
+	log.Info("Deleted ManagedResources without waiting", "managedResources", names)
+	return nil
+}
+
+// Restore reconciles the ContainerRuntime: all state is in the shoot and the specification.
+func (a *actuator) Restore(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
+	return a.Reconcile(ctx, log, cr, cluster)
+}
+
+// Migrate deletes the ManagedResources after setting keepObjects, so that the objects stay in the shoot while the
+// shoot moves to another seed. The shared RuntimeClasses ManagedResource goes too: all ContainerRuntimes of a
+// shoot are migrated together, and Restore recreates it.
+func (a *actuator) Migrate(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
+	names := []string{ManagedResourceName(cr.Name), RuntimeClassesManagedResourceName}
+	for _, name := range names {
+		if err := managedresources.SetKeepObjects(ctx, a.client, cr.Namespace, name, true); err != nil {
+			return err
+		}
+		if err := managedresources.DeleteForShoot(ctx, a.client, cr.Namespace, name); err != nil {
+			return fmt.Errorf("deleting ManagedResource %s: %w", name, err)
+		}
+	}
+	log.Info("Released ManagedResources for migration, keeping their objects", "managedResources", names)
+	return nil
+}
+
+// deleteManagedResources deletes the ContainerRuntime's ManagedResource and, if it is the last ContainerRuntime
+// of our types in the namespace that is not being deleted, the shared one; it returns the names it deleted.
+func (a *actuator) deleteManagedResources(ctx context.Context, cr *extensionsv1alpha1.ContainerRuntime) ([]string, error) {
+	names := []string{ManagedResourceName(cr.Name)}
+	last, err := a.lastContainerRuntime(ctx, cr)
+	if err != nil {
+		return nil, err
+	}
+	if last {
+		names = append(names, RuntimeClassesManagedResourceName)
+	}
+	var errs []error
+	for _, name := range names {
+		if err := managedresources.DeleteForShoot(ctx, a.client, cr.Namespace, name); err != nil {
+			errs = append(errs, fmt.Errorf("deleting ManagedResource %s: %w", name, err))
+		}
+	}
+	return names, errors.Join(errs...)
+}
+
+// lastContainerRuntime reports whether no other ContainerRuntime of our types remains in cr's namespace. Ones
+// that are being deleted do not count, so that ContainerRuntimes deleted together (shoot deletion) all clean up.
+func (a *actuator) lastContainerRuntime(ctx context.Context, cr *extensionsv1alpha1.ContainerRuntime) (bool, error) {
+	list := &extensionsv1alpha1.ContainerRuntimeList{}
+	if err := a.client.List(ctx, list, client.InNamespace(cr.Namespace)); err != nil {
+		return false, fmt.Errorf("listing ContainerRuntimes in %s: %w", cr.Namespace, err)
+	}
+	types := runtimes.Types()
+	for _, other := range list.Items {
+		if other.Name == cr.Name || other.DeletionTimestamp != nil || !slices.Contains(types, other.Spec.Type) {
+			continue
+		}
+		return false, nil
+	}
+	return true, nil
+}

@@ -1,0 +1,353 @@
+package actuator_test
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/go-logr/logr"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
+	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
+	v1beta1helper "github.com/gardener/gardener/pkg/api/core/v1beta1/helper"
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	"github.com/gardener/gardener/pkg/utils/managedresources"
+
+	. "github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+)
+
+const (
+	namespace  = "shoot--dev--sandbox"
+	image      = "example.org/runtime-sandbox-installer:v1"
+	binaryPath = "/var/bin/containerruntimes"
+	kataAPI    = `"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration"`
+)
+
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(extensionsv1alpha1.AddToScheme(s))
+	utilruntime.Must(resourcesv1alpha1.AddToScheme(s))
+	return s
+}
+
+func containerRuntime(runtimeType, pool, providerConfig string) *extensionsv1alpha1.ContainerRuntime {
+	cr := &extensionsv1alpha1.ContainerRuntime{
+		ObjectMeta: metav1.ObjectMeta{Name: runtimeType + "-" + pool, Namespace: namespace},
+		Spec: extensionsv1alpha1.ContainerRuntimeSpec{
+			DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: runtimeType},
+			BinaryPath:  binaryPath,
+			WorkerPool: extensionsv1alpha1.ContainerRuntimeWorkerPool{
+				Name:     pool,
+				Selector: metav1.LabelSelector{MatchLabels: map[string]string{"worker.gardener.cloud/pool": pool}},
+			},
+		},
+	}
+	if providerConfig != "" {
+		cr.Spec.ProviderConfig = &runtime.RawExtension{Raw: []byte(providerConfig)}
+	}
+	return cr
+}
+
+func worker(name string, runtimes ...gardencorev1beta1.ContainerRuntime) gardencorev1beta1.Worker {
+	return gardencorev1beta1.Worker{Name: name, CRI: &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: runtimes}}
+}
+
+func clusterOf(workers ...gardencorev1beta1.Worker) *extensionscontroller.Cluster {
+	return &extensionscontroller.Cluster{Shoot: &gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: workers}}}}
+}
+
+// objectsOf returns the decoded objects of the ManagedResource.
+func objectsOf(ctx context.Context, c client.Client, name string) []client.Object {
+	GinkgoHelper()
+	objs, err := managedresources.GetObjects(ctx, c, namespace, name)
+	Expect(err).NotTo(HaveOccurred())
+	return objs
+}
+
+func find[T client.Object](objs []client.Object) []T {
+	var out []T
+	for _, o := range objs {
+		if t, ok := o.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func classNamesOf(objs []client.Object) []string {
+	var out []string
+	for _, rc := range find[*nodev1.RuntimeClass](objs) {
+		out = append(out, rc.Name)
+	}
+	return out
+}
+
+func isConfigurationProblem(err error) bool {
+	var coder v1beta1helper.Coder
+	if !errors.As(err, &coder) {
+		return false
+	}
+	for _, code := range coder.Codes() {
+		if code == gardencorev1beta1.ErrorConfigurationProblem {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = Describe("Actuator", func() {
+	var (
+		ctx = context.Background()
+		log = logr.Discard()
+		c   client.Client
+		a   containerruntime.Actuator
+	)
+
+	BeforeEach(func() {
+		c = fakeclient.NewClientBuilder().WithScheme(newScheme()).Build()
+		a = New(c, Config{InstallerImage: image, DeleteTimeout: 3 * time.Second})
+	})
+
+	Describe("Reconcile", func() {
+		It("deploys the gvisor installer of the pool and the shoot's RuntimeClasses", func() {
+			cr := containerRuntime("gvisor", "g", "")
+			cluster := clusterOf(
+				worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}),
+				worker("k", gardencorev1beta1.ContainerRuntime{Type: "kata", ProviderConfig: &runtime.RawExtension{Raw: []byte(`{` + kataAPI + `,"hypervisors":["fc"]}`)}}),
+			)
+			Expect(a.Reconcile(ctx, log, cr, cluster)).To(Succeed())
+
+			mr := &resourcesv1alpha1.ManagedResource{}
+			Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "extension-runtime-sandbox-gvisor-g"}, mr)).To(Succeed())
+			Expect(mr.Labels).To(HaveKeyWithValue("origin", "runtime-sandbox"))
+			Expect(mr.Spec.Class).To(BeNil())
+			Expect(mr.Spec.KeepObjects).To(Equal(new(false)))
+
+			objs := objectsOf(ctx, c, "extension-runtime-sandbox-gvisor-g")
+			Expect(objs).To(HaveLen(4))
+			Expect(find[*nodev1.RuntimeClass](objs)).To(BeEmpty())
+
+			sa := find[*corev1.ServiceAccount](objs)
+			Expect(sa).To(HaveLen(1))
+			Expect(sa[0].Namespace).To(Equal("kube-system"))
+			Expect(sa[0].Name).To(Equal("runtime-sandbox-installer-g-gvisor"))
+
+			roles := find[*rbacv1.ClusterRole](objs)
+			Expect(roles).To(HaveLen(1))
+			Expect(roles[0].Rules).To(Equal([]rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "patch"}}}))
+			bindings := find[*rbacv1.ClusterRoleBinding](objs)
+			Expect(bindings).To(HaveLen(1))
+			Expect(bindings[0].RoleRef.Name).To(Equal(roles[0].Name))
+			Expect(bindings[0].Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: sa[0].Name, Namespace: "kube-system"}))
+
+			ds := find[*appsv1.DaemonSet](objs)
+			Expect(ds).To(HaveLen(1))
+			Expect(ds[0].Namespace).To(Equal("kube-system"))
+			Expect(ds[0].Name).To(Equal("runtime-sandbox-installer-g-gvisor"))
+			pod := ds[0].Spec.Template.Spec
+			Expect(pod.ServiceAccountName).To(Equal(sa[0].Name))
+			Expect(pod.NodeSelector).To(Equal(map[string]string{"worker.gardener.cloud/pool": "g"}))
+			Expect(pod.PriorityClassName).To(Equal("system-node-critical"))
+			Expect(pod.Containers).To(HaveLen(1))
+			Expect(pod.Containers[0].Image).To(Equal(image))
+			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin", "--destination=/host/var/bin/containerruntimes", "--runtime-type=gvisor"))
+			Expect(ds[0].Spec.Selector.MatchLabels).To(Equal(ds[0].Spec.Template.Labels))
+
+			Expect(classNamesOf(objectsOf(ctx, c, RuntimeClassesManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
+		})
+
+		It("deploys the kata installer with the pool's classes, even when the Cluster does not know the pool yet", func() {
+			cr := containerRuntime("kata", "k", `{`+kataAPI+`,"hypervisors":["qemu","clh"]}`)
+			Expect(a.Reconcile(ctx, log, cr, clusterOf(worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"})))).To(Succeed())
+
+			ds := find[*appsv1.DaemonSet](objectsOf(ctx, c, "extension-runtime-sandbox-kata-k"))
+			Expect(ds).To(HaveLen(1))
+			Expect(ds[0].Name).To(Equal("runtime-sandbox-installer-k-kata"))
+			Expect(ds[0].Spec.Template.Spec.Containers[0].Args).To(ContainElement("--runtime-type=kata"))
+
+			classes := find[*nodev1.RuntimeClass](objectsOf(ctx, c, RuntimeClassesManagedResourceName))
+			Expect(classNamesOf(objectsOf(ctx, c, RuntimeClassesManagedResourceName))).To(Equal([]string{"gvisor", "kata-clh", "kata-qemu"}))
+			for _, rc := range classes {
+				if rc.Name == "kata-qemu" {
+					Expect(rc.Handler).To(Equal("kata-qemu"))
+					Expect(rc.Overhead).NotTo(BeNil())
+					Expect(rc.Scheduling.NodeSelector).To(HaveKeyWithValue("runtime.gardener.cloud/kata-ready", "true"))
+				}
+			}
+		})
+
+		It("gives the DaemonSet least privilege", func() {
+			cr := containerRuntime("gvisor", "g", "")
+			cr.Spec.BinaryPath = "/opt/sandbox/bin/"
+			Expect(a.Reconcile(ctx, log, cr, nil)).To(Succeed())
+			ds := find[*appsv1.DaemonSet](objectsOf(ctx, c, "extension-runtime-sandbox-gvisor-g"))[0]
+			pod := ds.Spec.Template.Spec
+
+			Expect(pod.HostPID).To(BeFalse())
+			Expect(pod.HostNetwork).To(BeFalse())
+			Expect(pod.HostIPC).To(BeFalse())
+			Expect(pod.InitContainers).To(BeEmpty())
+			Expect(pod.Volumes).To(HaveLen(1))
+			Expect(pod.Volumes[0].HostPath).NotTo(BeNil())
+			Expect(pod.Volumes[0].HostPath.Path).To(Equal("/opt/sandbox/bin"))
+
+			ctr := pod.Containers[0]
+			Expect(ctr.VolumeMounts).To(ConsistOf(corev1.VolumeMount{Name: pod.Volumes[0].Name, MountPath: "/host/opt/sandbox/bin"}))
+			Expect(ctr.Args).To(ContainElement("--destination=/host/opt/sandbox/bin"))
+			Expect(ctr.SecurityContext.Privileged).To(Equal(new(false)))
+			Expect(ctr.SecurityContext.AllowPrivilegeEscalation).To(Equal(new(false)))
+			Expect(ctr.SecurityContext.ReadOnlyRootFilesystem).To(Equal(new(true)))
+			Expect(ctr.SecurityContext.Capabilities.Add).To(BeEmpty())
+			Expect(ctr.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
+			Expect(pod.SecurityContext.RunAsUser).To(Equal(new(int64(0))))
+			Expect(ctr.Env).To(ConsistOf(corev1.EnvVar{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "spec.nodeName"}}}))
+			Expect(ctr.Resources.Requests).NotTo(BeEmpty())
+		})
+
+		DescribeTable("refuses a bad configuration as a configuration problem, deploying nothing",
+			func(cr *extensionsv1alpha1.ContainerRuntime, message string) {
+				err := a.Reconcile(ctx, log, cr, nil)
+				Expect(err).To(MatchError(ContainSubstring(message)))
+				Expect(isConfigurationProblem(err)).To(BeTrue(), "codes of %v", err)
+				Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ManagedResourceName(cr.Name)}, &resourcesv1alpha1.ManagedResource{})).To(Satisfy(apierrors.IsNotFound))
+			},
+			Entry("unknown type", containerRuntime("runc", "p", ""), "spec.type"),
+			Entry("undecodable providerConfig", containerRuntime("gvisor", "g", `{"apiVersion":`), "spec.providerConfig"),
+			Entry("unknown field", containerRuntime("gvisor", "g", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","bogus":1}`), "spec.providerConfig"),
+			Entry("invalid hypervisor", containerRuntime("kata", "k", `{`+kataAPI+`,"hypervisors":["vmware"]}`), "spec.providerConfig.hypervisors"),
+			Entry("relative binary path", func() *extensionsv1alpha1.ContainerRuntime {
+				cr := containerRuntime("gvisor", "g", "")
+				cr.Spec.BinaryPath = "var/bin"
+				return cr
+			}(), "spec.binaryPath"),
+		)
+	})
+
+	Describe("Delete, ForceDelete and Migrate", func() {
+		var gvisorCR, kataCR *extensionsv1alpha1.ContainerRuntime
+
+		exists := func(name string) bool {
+			GinkgoHelper()
+			err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &resourcesv1alpha1.ManagedResource{})
+			if apierrors.IsNotFound(err) {
+				return false
+			}
+			Expect(err).NotTo(HaveOccurred())
+			return true
+		}
+		secrets := func() []string {
+			GinkgoHelper()
+			list := &corev1.SecretList{}
+			Expect(c.List(ctx, list, client.InNamespace(namespace))).To(Succeed())
+			var names []string
+			for _, s := range list.Items {
+				names = append(names, s.Name)
+			}
+			return names
+		}
+
+		BeforeEach(func() {
+			gvisorCR = containerRuntime("gvisor", "g", "")
+			kataCR = containerRuntime("kata", "k", "")
+			cluster := clusterOf(worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}), worker("k", gardencorev1beta1.ContainerRuntime{Type: "kata"}))
+			for _, cr := range []*extensionsv1alpha1.ContainerRuntime{gvisorCR, kataCR} {
+				Expect(c.Create(ctx, cr)).To(Succeed())
+				Expect(a.Reconcile(ctx, log, cr, cluster)).To(Succeed())
+			}
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
+			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeTrue())
+			Expect(exists(RuntimeClassesManagedResourceName)).To(BeTrue())
+		})
+
+		It("deletes the pool's ManagedResource, and the shared one only with the last ContainerRuntime", func() {
+			Expect(a.Delete(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(c.Delete(ctx, gvisorCR)).To(Succeed())
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeFalse())
+			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeTrue())
+			Expect(exists(RuntimeClassesManagedResourceName)).To(BeTrue())
+
+			Expect(a.Delete(ctx, log, kataCR, nil)).To(Succeed())
+			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeFalse())
+			Expect(exists(RuntimeClassesManagedResourceName)).To(BeFalse())
+			Expect(secrets()).To(BeEmpty())
+		})
+
+		It("counts ContainerRuntimes that are being deleted as gone", func() {
+			Expect(c.Get(ctx, client.ObjectKeyFromObject(kataCR), kataCR)).To(Succeed())
+			kataCR.Finalizers = []string{"test"}
+			Expect(c.Update(ctx, kataCR)).To(Succeed())
+			Expect(c.Delete(ctx, kataCR)).To(Succeed())
+
+			Expect(a.Delete(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(exists(RuntimeClassesManagedResourceName)).To(BeFalse())
+		})
+
+		It("waits for the ManagedResource to be gone, up to the timeout", func() {
+			mr := &resourcesv1alpha1.ManagedResource{}
+			Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "extension-runtime-sandbox-gvisor-g"}, mr)).To(Succeed())
+			mr.Finalizers = []string{"resources.gardener.cloud/gardener-resource-manager"}
+			Expect(c.Update(ctx, mr)).To(Succeed())
+
+			Expect(a.Delete(ctx, log, gvisorCR, nil)).To(MatchError(ContainSubstring("extension-runtime-sandbox-gvisor-g")))
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
+		})
+
+		It("does not wait on ForceDelete", func() {
+			mr := &resourcesv1alpha1.ManagedResource{}
+			Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "extension-runtime-sandbox-gvisor-g"}, mr)).To(Succeed())
+			mr.Finalizers = []string{"resources.gardener.cloud/gardener-resource-manager"}
+			Expect(c.Update(ctx, mr)).To(Succeed())
+
+			Expect(a.ForceDelete(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(c.Get(ctx, client.ObjectKeyFromObject(mr), mr)).To(Succeed())
+			Expect(mr.DeletionTimestamp).NotTo(BeNil())
+		})
+
+		It("sets keepObjects on both ManagedResources before deleting them when migrating", func() {
+			var keep []*bool
+			// The last ContainerRuntime: a gardener-resource-manager finalizer keeps the deleted ManagedResources
+			// visible, so that keepObjects can be checked.
+			c = fakeclient.NewClientBuilder().WithScheme(newScheme()).WithObjects(gvisorCR.DeepCopy()).Build()
+			a = New(c, Config{InstallerImage: image})
+			Expect(a.Reconcile(ctx, log, gvisorCR, nil)).To(Succeed())
+			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", RuntimeClassesManagedResourceName} {
+				mr := &resourcesv1alpha1.ManagedResource{}
+				Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, mr)).To(Succeed())
+				mr.Finalizers = []string{"resources.gardener.cloud/gardener-resource-manager"}
+				Expect(c.Update(ctx, mr)).To(Succeed())
+			}
+
+			Expect(a.Migrate(ctx, log, gvisorCR, nil)).To(Succeed())
+			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", RuntimeClassesManagedResourceName} {
+				mr := &resourcesv1alpha1.ManagedResource{}
+				Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, mr)).To(Succeed())
+				Expect(mr.DeletionTimestamp).NotTo(BeNil())
+				keep = append(keep, mr.Spec.KeepObjects)
+			}
+			Expect(keep).To(Equal([]*bool{new(true), new(true)}))
+		})
+
+		It("restores by reconciling", func() {
+			Expect(a.ForceDelete(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeFalse())
+			Expect(a.Restore(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
+		})
+	})
+})
