@@ -85,9 +85,11 @@ run-local: control-plane $(KUBECTL)
 	go build -o $(RUN_LOCAL) ./test/landscape/run-local
 	$(RUN_LOCAL) --kubectl=$(KUBECTL)
 
-## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host.
+## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host; the
+## ContainerRuntime controller runs when INSTALLER_IMAGE names the installer image.
 start:
-	go run ./cmd/gardener-extension-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-certs
+	go run ./cmd/gardener-extension-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-certs \
+		$(if $(INSTALLER_IMAGE),--installer-image=$(INSTALLER_IMAGE),--disable-containerruntime-controller)
 
 ## start-admission: run the garden admission component against the garden in dev/kubeconfig.
 start-admission:

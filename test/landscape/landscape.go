@@ -1,6 +1,6 @@
 // Package landscape starts the local Gardener landscape that the integration tests and `make run-local` share:
 // etcd and kube-apiserver (built from Go modules by the Makefile), gardener-apiserver in-process behind the
-// aggregator, the Gardener extension CRDs, the sample objects a Shoot needs, and the extension's webhooks
+// aggregator, the Gardener extension CRDs and the ManagedResource CRD, the sample objects a Shoot needs, and the extension's webhooks
 // registered over TLS. One API server plays garden, seed and shoot.
 package landscape
 
@@ -13,15 +13,18 @@ import (
 	"path/filepath"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/gardener/gardener/pkg/client/kubernetes"
 	"github.com/gardener/gardener/pkg/component/extensions/crds"
+	"github.com/gardener/gardener/pkg/component/gardener/resourcemanager"
 	gardenerenvtest "github.com/gardener/gardener/test/envtest"
 )
 
@@ -48,7 +51,8 @@ type Landscape struct {
 	Kubeconfig []byte
 }
 
-// Start starts etcd, kube-apiserver and gardener-apiserver and installs the Gardener extension CRDs.
+// Start starts etcd, kube-apiserver and gardener-apiserver and installs the Gardener extension CRDs and the
+// ManagedResource CRD.
 func Start(ctx context.Context, opts Options) (*Landscape, error) {
 	assets := opts.AssetsDir
 	if assets == "" {
@@ -60,8 +64,13 @@ func Start(ctx context.Context, opts Options) (*Landscape, error) {
 		}
 	}
 
+	managedResourceCRD := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.Unmarshal([]byte(resourcemanager.CRD), managedResourceCRD); err != nil {
+		return nil, fmt.Errorf("decoding the ManagedResource CRD: %w", err)
+	}
 	env := &gardenerenvtest.GardenerTestEnvironment{
 		Environment: &envtest.Environment{
+			CRDInstallOptions:        envtest.CRDInstallOptions{CRDs: []*apiextensionsv1.CustomResourceDefinition{managedResourceCRD}},
 			BinaryAssetsDirectory:    assets,
 			AttachControlPlaneOutput: opts.Output != nil,
 			ControlPlaneStartTimeout: 2 * time.Minute,

@@ -22,10 +22,15 @@ import (
 // SampleShootNamespace is the seed namespace of the sample Shoot, where its Cluster and OSCs live.
 const SampleShootNamespace = "shoot--local--sandbox"
 
+// LocalInstallerImage is the installer image the local landscape configures; no node pulls it there.
+const LocalInstallerImage = "runtime-sandbox-installer:local"
+
 // StartSeed runs the seed-side component (the same command as the binary) in-process, with its webhooks
-// registered by URL over TLS, and waits until the API server calls them. It needs BootstrapSeed first.
+// registered by URL over TLS and its ContainerRuntime controller, and waits until the API server calls the
+// webhooks. It needs BootstrapSeed first.
 func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Component, error) {
-	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, extraArgs...)
+	args := append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation"}, extraArgs...)
+	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, args...)
 }
 
 // BootstrapSeed creates the seed side of the sample Shoot: its namespace and its Cluster resource, which carries

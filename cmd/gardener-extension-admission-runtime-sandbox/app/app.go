@@ -44,7 +44,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 			if requiredCapabilities, err = shoot.ParseCapabilityRequirements(requiredCapabilitySpecs, runtimes.Types()); err != nil {
 				return fmt.Errorf("invalid --%s: %w", RequiredMachineCapabilitiesFlag, err)
 			}
-			return opts.Run(ctx, nil, gardencorev1beta1.AddToScheme)
+			return opts.Run(ctx, nil, nil, gardencorev1beta1.AddToScheme)
 		},
 	}
 

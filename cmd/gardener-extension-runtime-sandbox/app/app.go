@@ -12,6 +12,7 @@ import (
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/internal/webhookserver"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
@@ -25,17 +26,20 @@ const Name = "runtime-sandbox"
 // NewCommand returns the command that runs the seed-side webhooks.
 func NewCommand(ctx context.Context) *cobra.Command {
 	opts := webhookserver.NewOptions(Name, webhookSwitches())
+	ctrlOpts := &controllerOptions{}
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,
-		Short:        "Adds gVisor and Kata node configuration to the OperatingSystemConfigs of a seed and defaults the pods of its shoots to sandboxes.",
+		Short:        "Reconciles gVisor and Kata ContainerRuntimes, adds their node configuration to OperatingSystemConfigs and defaults the pods of shoots to sandboxes.",
 		SilenceUsage: true,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			verflag.PrintAndExitIfRequested()
-			return opts.Run(ctx, map[string]http.Handler{podwebhook.PathPrefix: podwebhook.NewHandler()}, extensionsv1alpha1.AddToScheme)
+			return opts.Run(ctx, map[string]http.Handler{podwebhook.PathPrefix: podwebhook.NewHandler()}, ctrlOpts.setup,
+				extensionsv1alpha1.AddToScheme, resourcesv1alpha1.AddToScheme)
 		},
 	}
 	verflag.AddFlags(cmd.Flags())
 	opts.AddFlags(cmd.Flags())
+	ctrlOpts.addFlags(cmd.Flags())
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
@@ -47,10 +48,10 @@ func NewOptions(name string, switches *extensionscmdwebhook.SwitchOptions) *Opti
 func (o *Options) AddFlags(fs *pflag.FlagSet) { o.all.AddFlags(fs) }
 
 // Run completes the options, sets up logging and runs the webhook server (see Run) until ctx is done.
-func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, schemes ...func(*runtime.Scheme) error) error {
+func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
 	if err := o.all.Complete(); err != nil {
 		return fmt.Errorf("completing options: %w", err)
 	}
 	logf.SetLogger(o.manager.Completed().Logger)
-	return Run(ctx, o.name, o.rest.Completed().Config, o.manager.Completed().Options(), o.webhook.Completed(), extra, schemes...)
+	return Run(ctx, o.name, o.rest.Completed().Config, o.manager.Completed().Options(), o.webhook.Completed(), extra, setup, schemes...)
 }

@@ -20,8 +20,9 @@ import (
 
 // Run starts a manager against config with the given schemes, adds the webhooks of webhookConfig (which also
 // registers their webhook configurations), the handlers of extra on the webhook server (path to handler; their
-// webhook configurations are deployed elsewhere) and health checks, and serves until ctx is done.
-func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, extra map[string]http.Handler, schemes ...func(*runtime.Scheme) error) error {
+// webhook configurations are deployed elsewhere), what setup adds (e.g. controllers; nil for nothing) and health
+// checks, and serves until ctx is done.
+func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
 	log := logf.Log.WithName(name)
 
 	// In a cluster, the webhook certificates are kept in the cluster the component runs in; outside of one (local
@@ -57,6 +58,11 @@ func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manag
 	}
 	for path, handler := range extra {
 		mgr.GetWebhookServer().Register(path, handler)
+	}
+	if setup != nil {
+		if err := setup(ctx, mgr); err != nil {
+			return fmt.Errorf("setting up %s: %w", name, err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)

@@ -13,7 +13,7 @@ import (
 
 func TestOSCMutation(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "OperatingSystemConfig mutation integration suite")
+	RunSpecs(t, "Seed component integration suite: OperatingSystemConfig mutation and the ContainerRuntime controller")
 }
 
 var (
