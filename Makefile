@@ -95,13 +95,19 @@ start:
 start-admission:
 	go run ./cmd/gardener-extension-admission-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-admission-certs
 
+# Both components can run side by side: their webhook, metrics and health ports differ.
+start: WEBHOOK_PORT ?= 9443
+start: LOCAL_PORTS = 8080
+start-admission: WEBHOOK_PORT ?= 9444
+start-admission: LOCAL_PORTS = 8090
+
 START_FLAGS = --kubeconfig=dev/kubeconfig \
 	--leader-election=false \
 	--webhook-config-mode=url \
-	--webhook-config-url=$${WEBHOOK_HOST:-127.0.0.1}:$${WEBHOOK_PORT:-9443} \
-	--webhook-config-server-port=$${WEBHOOK_PORT:-9443} \
-	--metrics-bind-address=127.0.0.1:8080 \
-	--health-bind-address=127.0.0.1:8081 \
+	--webhook-config-url=$${WEBHOOK_HOST:-127.0.0.1}:$(WEBHOOK_PORT) \
+	--webhook-config-server-port=$(WEBHOOK_PORT) \
+	--metrics-bind-address=127.0.0.1:$(LOCAL_PORTS) \
+	--health-bind-address=127.0.0.1:$$(( $(LOCAL_PORTS) + 1 )) \
 	--log-format=text
 
 ## bench: benchmarks (ratios against a baseline measured in the same run).
