@@ -1,6 +1,6 @@
 // Package actuator implements the ContainerRuntime actuator of the extension: for every ContainerRuntime of type
 // gvisor or kata it deploys, through ManagedResources, the installer DaemonSet of its worker pool (with its RBAC)
-// and the RuntimeClasses the shoot's sandbox pools offer.
+// and the RuntimeClasses the shoot's sandbox pools offer, with the shoot's pod webhook configurations.
 //
 // ManagedResources:
 //
@@ -8,8 +8,8 @@
 //     installer DaemonSet runtime-sandbox-installer-<pool>-<type> in kube-system with its ServiceAccount,
 //     ClusterRole (get/patch nodes) and ClusterRoleBinding. The type is part of the name because a pool may run
 //     gvisor and kata side by side.
-//   - extension-runtime-sandbox-runtimeclasses (shared by all ContainerRuntimes of the shoot namespace): the
-//     RuntimeClasses offered by all pools of the shoot. Several pools offer the same class (e.g. gvisor), and
+//   - extension-runtime-sandbox-shoot (shared by all ContainerRuntimes of the shoot namespace): the RuntimeClasses
+//     offered by all pools of the shoot, and the pod webhook configurations built for them (podwebhook.ShootConfigs). Several pools offer the same class (e.g. gvisor), and
 //     gardener-resource-manager does not arbitrate between two ManagedResources that contain the same object
 //     (both would overwrite its origin, and deleting one would delete the object the other still needs). So every
 //     reconciliation writes the shared one from the Cluster's Shoot (plus this pool's classes, in case the Cluster
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,7 +40,9 @@ import (
 	"github.com/gardener/gardener/pkg/client/kubernetes"
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
+	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
 const (
@@ -47,9 +50,9 @@ const (
 	Origin = "runtime-sandbox"
 	// ManagedResourcePrefix prefixes the name of a ContainerRuntime's ManagedResource.
 	ManagedResourcePrefix = "extension-runtime-sandbox-"
-	// RuntimeClassesManagedResourceName is the name of the ManagedResource shared by all ContainerRuntimes of a
+	// ShootManagedResourceName is the name of the ManagedResource shared by all ContainerRuntimes of a
 	// shoot namespace that holds the RuntimeClasses.
-	RuntimeClassesManagedResourceName = ManagedResourcePrefix + "runtimeclasses"
+	ShootManagedResourceName = ManagedResourcePrefix + "runtimeclasses"
 	// DefaultDeleteTimeout is how long Delete waits for the ManagedResources to be gone unless Config says otherwise.
 	DefaultDeleteTimeout = 2 * time.Minute
 )
@@ -61,6 +64,9 @@ type Config struct {
 	// DeleteTimeout bounds how long Delete waits for the ManagedResources to be deleted; zero means
 	// DefaultDeleteTimeout.
 	DeleteTimeout time.Duration
+	// PodWebhookClientConfig returns, once per reconciliation, how the shoot's API server reaches a path of the pod
+	// webhook server (URL or service, and the CA bundle). Nil deploys no pod webhook configurations.
+	PodWebhookClientConfig func(ctx context.Context) (func(path string) admissionregistrationv1.WebhookClientConfig, error)
 }
 
 // ManagedResourceName returns the name of the ManagedResource of the ContainerRuntime with the given name.
@@ -118,19 +124,28 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 	if cluster != nil && cluster.Shoot != nil {
 		offered = runtimes.OfferedClasses(cluster.Shoot)
 	}
-	classObjects := make([]client.Object, 0, len(offered)+len(classes))
-	for _, rc := range mergeClasses(offered, classes) {
-		classObjects = append(classObjects, &rc)
+	merged := mergeClasses(offered, classes)
+	shootObjects := make([]client.Object, 0, len(merged)+2)
+	for _, rc := range merged {
+		shootObjects = append(shootObjects, &rc)
+	}
+	if a.cfg.PodWebhookClientConfig != nil {
+		clientConfig, err := a.cfg.PodWebhookClientConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
+		}
+		mutating, validating := podwebhook.ShootConfigs(offerOf(offered, classes), runtimes.ClassNames(), clientConfig)
+		shootObjects = append(shootObjects, mutating, validating)
 	}
 	classRegistry := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer)
-	classData, err := classRegistry.AddAllAndSerialize(classObjects...)
+	classData, err := classRegistry.AddAllAndSerialize(shootObjects...)
 	if err != nil {
-		return fmt.Errorf("serialising the RuntimeClasses: %w", err)
+		return fmt.Errorf("serialising the RuntimeClasses and pod webhook configurations: %w", err)
 	}
-	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, RuntimeClassesManagedResourceName, Origin, false, classData); err != nil {
-		return fmt.Errorf("creating ManagedResource %s: %w", RuntimeClassesManagedResourceName, err)
+	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ShootManagedResourceName, Origin, false, classData); err != nil {
+		return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 	}
-	log.Info("Deployed the installer and RuntimeClasses", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", slices.Collect(maps.Keys(classNames(classObjects))))
+	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", classNamesOf(merged))
 	return nil
 }
 
@@ -151,12 +166,24 @@ func mergeClasses(lists ...[]nodev1.RuntimeClass) []nodev1.RuntimeClass {
 	return out
 }
 
-func classNames(objs []client.Object) map[string]struct{} {
-	out := make(map[string]struct{}, len(objs))
-	for _, o := range objs {
-		out[o.GetName()] = struct{}{}
+func classNamesOf(classes []nodev1.RuntimeClass) []string {
+	out := make([]string, 0, len(classes))
+	for _, rc := range classes {
+		out = append(out, rc.Name)
 	}
 	return out
+}
+
+// offerOf is what the shoot offers, in the order of its pools (which decides the default sandbox and the first
+// Kata class), completed with this pool's classes in case the Cluster lags behind.
+func offerOf(offered, own []nodev1.RuntimeClass) mutatorpod.Offer {
+	var offer mutatorpod.Offer
+	for _, rc := range append(slices.Clone(offered), own...) {
+		if !slices.Contains(offer.Classes, rc.Name) {
+			offer.Classes = append(offer.Classes, rc.Name)
+		}
+	}
+	return offer
 }
 
 // Delete deletes the ContainerRuntime's ManagedResource (and the shared RuntimeClasses one if no other
@@ -196,7 +223,7 @@ func (a *actuator) Restore(ctx context.Context, log logr.Logger, cr *extensionsv
 // shoot moves to another seed. The shared RuntimeClasses ManagedResource goes too: all ContainerRuntimes of a
 // shoot are migrated together, and Restore recreates it.
 func (a *actuator) Migrate(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
-	names := []string{ManagedResourceName(cr.Name), RuntimeClassesManagedResourceName}
+	names := []string{ManagedResourceName(cr.Name), ShootManagedResourceName}
 	for _, name := range names {
 		if err := managedresources.SetKeepObjects(ctx, a.client, cr.Namespace, name, true); err != nil {
 			return err
@@ -218,7 +245,7 @@ func (a *actuator) deleteManagedResources(ctx context.Context, cr *extensionsv1a
 		return nil, err
 	}
 	if last {
-		names = append(names, RuntimeClassesManagedResourceName)
+		names = append(names, ShootManagedResourceName)
 	}
 	var errs []error
 	for _, name := range names {

@@ -169,7 +169,7 @@ var _ = Describe("Actuator", func() {
 			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin", "--destination=/host/var/bin/containerruntimes", "--runtime-type=gvisor"))
 			Expect(ds[0].Spec.Selector.MatchLabels).To(Equal(ds[0].Spec.Template.Labels))
 
-			Expect(classNamesOf(objectsOf(ctx, c, RuntimeClassesManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
 		})
 
 		It("deploys the kata installer with the pool's classes, even when the Cluster does not know the pool yet", func() {
@@ -181,8 +181,8 @@ var _ = Describe("Actuator", func() {
 			Expect(ds[0].Name).To(Equal("runtime-sandbox-installer-k-kata"))
 			Expect(ds[0].Spec.Template.Spec.Containers[0].Args).To(ContainElement("--runtime-type=kata"))
 
-			classes := find[*nodev1.RuntimeClass](objectsOf(ctx, c, RuntimeClassesManagedResourceName))
-			Expect(classNamesOf(objectsOf(ctx, c, RuntimeClassesManagedResourceName))).To(Equal([]string{"gvisor", "kata-clh", "kata-qemu"}))
+			classes := find[*nodev1.RuntimeClass](objectsOf(ctx, c, ShootManagedResourceName))
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(Equal([]string{"gvisor", "kata-clh", "kata-qemu"}))
 			for _, rc := range classes {
 				if rc.Name == "kata-qemu" {
 					Expect(rc.Handler).To(Equal("kata-qemu"))
@@ -272,7 +272,7 @@ var _ = Describe("Actuator", func() {
 			}
 			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
 			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeTrue())
-			Expect(exists(RuntimeClassesManagedResourceName)).To(BeTrue())
+			Expect(exists(ShootManagedResourceName)).To(BeTrue())
 		})
 
 		It("deletes the pool's ManagedResource, and the shared one only with the last ContainerRuntime", func() {
@@ -280,11 +280,11 @@ var _ = Describe("Actuator", func() {
 			Expect(c.Delete(ctx, gvisorCR)).To(Succeed())
 			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeFalse())
 			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeTrue())
-			Expect(exists(RuntimeClassesManagedResourceName)).To(BeTrue())
+			Expect(exists(ShootManagedResourceName)).To(BeTrue())
 
 			Expect(a.Delete(ctx, log, kataCR, nil)).To(Succeed())
 			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeFalse())
-			Expect(exists(RuntimeClassesManagedResourceName)).To(BeFalse())
+			Expect(exists(ShootManagedResourceName)).To(BeFalse())
 			Expect(secrets()).To(BeEmpty())
 		})
 
@@ -295,7 +295,7 @@ var _ = Describe("Actuator", func() {
 			Expect(c.Delete(ctx, kataCR)).To(Succeed())
 
 			Expect(a.Delete(ctx, log, gvisorCR, nil)).To(Succeed())
-			Expect(exists(RuntimeClassesManagedResourceName)).To(BeFalse())
+			Expect(exists(ShootManagedResourceName)).To(BeFalse())
 		})
 
 		It("waits for the ManagedResource to be gone, up to the timeout", func() {
@@ -326,7 +326,7 @@ var _ = Describe("Actuator", func() {
 			c = fakeclient.NewClientBuilder().WithScheme(newScheme()).WithObjects(gvisorCR.DeepCopy()).Build()
 			a = New(c, Config{InstallerImage: image})
 			Expect(a.Reconcile(ctx, log, gvisorCR, nil)).To(Succeed())
-			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", RuntimeClassesManagedResourceName} {
+			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", ShootManagedResourceName} {
 				mr := &resourcesv1alpha1.ManagedResource{}
 				Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, mr)).To(Succeed())
 				mr.Finalizers = []string{"resources.gardener.cloud/gardener-resource-manager"}
@@ -334,7 +334,7 @@ var _ = Describe("Actuator", func() {
 			}
 
 			Expect(a.Migrate(ctx, log, gvisorCR, nil)).To(Succeed())
-			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", RuntimeClassesManagedResourceName} {
+			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", ShootManagedResourceName} {
 				mr := &resourcesv1alpha1.ManagedResource{}
 				Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, mr)).To(Succeed())
 				Expect(mr.DeletionTimestamp).NotTo(BeNil())

@@ -26,7 +26,7 @@ const Name = "runtime-sandbox"
 // NewCommand returns the command that runs the seed-side webhooks.
 func NewCommand(ctx context.Context) *cobra.Command {
 	opts := webhookserver.NewOptions(Name, webhookSwitches())
-	ctrlOpts := &controllerOptions{}
+	ctrlOpts := &controllerOptions{server: opts.ServerConfig}
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,
 		Short:        "Reconciles gVisor and Kata ContainerRuntimes, adds their node configuration to OperatingSystemConfigs and defaults the pods of shoots to sandboxes.",

@@ -6,10 +6,15 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
+	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
+	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
@@ -21,6 +26,8 @@ type controllerOptions struct {
 	maxConcurrentReconciles   int
 	ignoreOperationAnnotation bool
 	disabled                  bool
+	// server returns how the webhook server is exposed, once the options are complete.
+	server func() extensionscmdwebhook.ServerConfig
 }
 
 func (o *controllerOptions) addFlags(fs *pflag.FlagSet) {
@@ -38,7 +45,10 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 	if o.installerImage == "" {
 		return errors.New("--installer-image is required for the ContainerRuntime controller")
 	}
-	a := actuator.NewActuator(mgr, actuator.Config{InstallerImage: o.installerImage})
+	a := actuator.NewActuator(mgr, actuator.Config{
+		InstallerImage:         o.installerImage,
+		PodWebhookClientConfig: podWebhookClientConfig(mgr, o.server()),
+	})
 	for _, t := range runtimes.Types() {
 		if err := containerruntime.Add(mgr, containerruntime.AddArgs{
 			Actuator:        a,
@@ -53,4 +63,35 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 		}
 	}
 	return nil
+}
+
+// podWebhookClientConfig returns how a shoot's API server reaches the pod webhooks of this component: by URL or
+// through the service, as the extension library addresses shoot webhooks, with the CA bundle the library put into
+// this component's seed webhook configuration (it is read on every reconciliation, so a rotated CA reaches the
+// shoots with their next reconciliation).
+func podWebhookClientConfig(mgr manager.Manager, server extensionscmdwebhook.ServerConfig) func(context.Context) (func(string) admissionregistrationv1.WebhookClientConfig, error) {
+	return func(ctx context.Context) (func(string) admissionregistrationv1.WebhookClientConfig, error) {
+		seedConfig := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		name := extensionswebhook.PrefixedName(Name, false)
+		if err := mgr.GetClient().Get(ctx, client.ObjectKey{Name: name}, seedConfig); err != nil {
+			return nil, fmt.Errorf("reading MutatingWebhookConfiguration %s for the webhook CA: %w", name, err)
+		}
+		caBundle, err := extensionswebhook.GetCABundleFromWebhookConfig(seedConfig)
+		if err != nil || len(caBundle) == 0 {
+			return nil, fmt.Errorf("MutatingWebhookConfiguration %s has no CA bundle yet: %v", name, err)
+		}
+		mode := extensionswebhook.ModeURLWithServiceName
+		if server.Mode == extensionswebhook.ModeURL {
+			mode = extensionswebhook.ModeURL
+		}
+		port := server.ServicePort
+		if port == 0 {
+			if s, ok := mgr.GetWebhookServer().(*webhook.DefaultServer); ok {
+				port = s.Options.Port
+			}
+		}
+		return func(path string) admissionregistrationv1.WebhookClientConfig {
+			return extensionswebhook.BuildClientConfigFor(path, server.Namespace, Name, false, port, mode, server.URL, caBundle)
+		}, nil
+	}
 }

@@ -44,6 +44,12 @@ func NewOptions(name string, switches *extensionscmdwebhook.SwitchOptions) *Opti
 	return o
 }
 
+// ServerConfig returns how the webhook server is exposed (mode, URL, namespace, service port). Only valid once Run
+// has completed the options, e.g. inside its setup function.
+func (o *Options) ServerConfig() extensionscmdwebhook.ServerConfig {
+	return o.webhook.Completed().Server
+}
+
 // AddFlags adds the options' flags to fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) { o.all.AddFlags(fs) }
 

@@ -132,7 +132,7 @@ var _ = Describe("ContainerRuntime actuator against a real API server", func() {
 			Expect(kinds).To(ConsistOf("DaemonSet", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"))
 		}
 
-		objs, err := managedresources.GetObjects(ctx, c, ns.Name, actuator.RuntimeClassesManagedResourceName)
+		objs, err := managedresources.GetObjects(ctx, c, ns.Name, actuator.ShootManagedResourceName)
 		Expect(err).NotTo(HaveOccurred())
 		var classes []string
 		for _, o := range objs {
@@ -157,13 +157,13 @@ var _ = Describe("ContainerRuntime actuator against a real API server", func() {
 		Expect(c.Delete(ctx, gvisorCR)).To(Succeed())
 		gone("extension-runtime-sandbox-gvisor-g")
 		present("extension-runtime-sandbox-kata-k")
-		present(actuator.RuntimeClassesManagedResourceName)
+		present(actuator.ShootManagedResourceName)
 
 		By("deleting the last ContainerRuntime: everything is gone, secrets included")
 		Expect(a.Delete(ctx, log, kataCR, decoded)).To(Succeed())
 		Expect(c.Delete(ctx, kataCR)).To(Succeed())
 		gone("extension-runtime-sandbox-kata-k")
-		gone(actuator.RuntimeClassesManagedResourceName)
+		gone(actuator.ShootManagedResourceName)
 		secrets := &corev1.SecretList{}
 		Expect(c.List(ctx, secrets, client.InNamespace(ns.Name))).To(Succeed())
 		Expect(secrets.Items).To(BeEmpty())

@@ -1,6 +1,7 @@
 package oscmutation_test
 
 import (
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,10 +10,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
@@ -39,16 +42,23 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			g.Expect(cr.Status.LastOperation.State).To(Equal(gardencorev1beta1.LastOperationStateSucceeded), cr.Status.LastOperation.Description)
 		}).WithTimeout(time.Minute).Should(Succeed())
 
-		for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.RuntimeClassesManagedResourceName} {
-			Expect(land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, &resourcesv1alpha1.ManagedResource{})).To(Succeed(), name)
-		}
+		Expect(managedResourceContent(cr.Namespace, actuator.ManagedResourceName(cr.Name))).To(And(
+			ContainSubstring("kind: DaemonSet"), ContainSubstring("image: "+landscape.LocalInstallerImage)))
+		Expect(managedResourceContent(cr.Namespace, actuator.ShootManagedResourceName)).To(And(
+			ContainSubstring("kind: RuntimeClass"),
+			ContainSubstring("handler: runsc"),
+			ContainSubstring("kind: MutatingWebhookConfiguration"),
+			ContainSubstring("kind: ValidatingWebhookConfiguration"),
+			ContainSubstring("url: "+seed.URL+"/webhooks/pod/gvisor,kata-qemu,kata-fc/annotated"),
+			ContainSubstring("caBundle: "),
+		))
 
 		By("deleting it")
 		Expect(land.Client.Delete(ctx, cr)).To(Succeed())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
 		}).WithTimeout(time.Minute).Should(BeTrue())
-		for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.RuntimeClassesManagedResourceName} {
+		for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.ShootManagedResourceName} {
 			err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, &resourcesv1alpha1.ManagedResource{})
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), name)
 		}
@@ -76,3 +86,18 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 })
 
 func rawJSON(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }
+
+// managedResourceContent returns the objects of a ManagedResource, encoded as YAML and concatenated.
+func managedResourceContent(namespace, name string) string {
+	GinkgoHelper()
+	objs, err := managedresources.GetObjects(ctx, land.Client, namespace, name)
+	Expect(err).NotTo(HaveOccurred())
+	var out strings.Builder
+	for _, obj := range objs {
+		data, err := yaml.Marshal(obj)
+		Expect(err).NotTo(HaveOccurred())
+		out.Write(data)
+		out.WriteString("---\n")
+	}
+	return out.String()
+}

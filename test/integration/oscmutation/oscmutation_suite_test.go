@@ -19,9 +19,10 @@ func TestOSCMutation(t *testing.T) {
 var (
 	ctx  = context.Background()
 	land *landscape.Landscape
+	seed *landscape.Component
 )
 
 var _ = BeforeSuite(func() {
 	land = setup.Landscape(ctx)
-	setup.Seed(ctx, land)
+	seed = setup.Seed(ctx, land)
 })
