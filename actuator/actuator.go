@@ -84,12 +84,13 @@ func NewActuator(mgr manager.Manager, cfg Config) containerruntime.Actuator {
 	return New(mgr.GetClient(), cfg)
 }
 
-// New returns the ContainerRuntime actuator working with the given seed client.
+// New returns the ContainerRuntime actuator working with the given seed client. Its operations are counted in
+// Reconciles.
 func New(c client.Client, cfg Config) containerruntime.Actuator {
 	if cfg.DeleteTimeout <= 0 {
 		cfg.DeleteTimeout = DefaultDeleteTimeout
 	}
-	return &actuator{client: c, cfg: cfg}
+	return counted{&actuator{client: c, cfg: cfg}}
 }
 
 // configurationProblem marks err as a problem of the user's configuration.

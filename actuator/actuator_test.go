@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
@@ -349,5 +350,21 @@ var _ = Describe("Actuator", func() {
 			Expect(a.Restore(ctx, log, gvisorCR, nil)).To(Succeed())
 			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
 		})
+	})
+})
+
+var _ = Describe("metrics", func() {
+	It("counts operations by runtime type, operation and result", func() {
+		ctx := context.Background()
+		c := fakeclient.NewClientBuilder().WithScheme(newScheme()).Build()
+		a := New(c, Config{InstallerImage: "installer:test"})
+		ok := testutil.ToFloat64(Reconciles.WithLabelValues("gvisor", "reconcile", "succeeded"))
+		failed := testutil.ToFloat64(Reconciles.WithLabelValues("kata", "reconcile", "failed"))
+
+		Expect(a.Reconcile(ctx, logr.Discard(), containerRuntime("gvisor", "pool", ""), clusterOf())).To(Succeed())
+		Expect(a.Reconcile(ctx, logr.Discard(), containerRuntime("kata", "pool", `{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), clusterOf())).NotTo(Succeed())
+
+		Expect(testutil.ToFloat64(Reconciles.WithLabelValues("gvisor", "reconcile", "succeeded"))).To(Equal(ok + 1))
+		Expect(testutil.ToFloat64(Reconciles.WithLabelValues("kata", "reconcile", "failed"))).To(Equal(failed + 1))
 	})
 })
