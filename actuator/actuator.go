@@ -135,7 +135,7 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		if err != nil {
 			return fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
 		}
-		mutating, validating := podwebhook.ShootConfigs(offerOf(offered, classes), runtimes.ClassNames(), clientConfig)
+		mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered, classes), runtimes.ClassNames(), clientConfig)
 		shootObjects = append(shootObjects, mutating, validating)
 	}
 	classRegistry := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer)
@@ -146,7 +146,7 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ShootManagedResourceName, Origin, false, classData); err != nil {
 		return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 	}
-	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", classNamesOf(merged))
+	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", mutatorpod.OfferOf(merged).Classes)
 	return nil
 }
 
@@ -165,26 +165,6 @@ func mergeClasses(lists ...[]nodev1.RuntimeClass) []nodev1.RuntimeClass {
 		out = append(out, byName[name])
 	}
 	return out
-}
-
-func classNamesOf(classes []nodev1.RuntimeClass) []string {
-	out := make([]string, 0, len(classes))
-	for _, rc := range classes {
-		out = append(out, rc.Name)
-	}
-	return out
-}
-
-// offerOf is what the shoot offers, in the order of its pools (which decides the default sandbox and the first
-// Kata class), completed with this pool's classes in case the Cluster lags behind.
-func offerOf(offered, own []nodev1.RuntimeClass) mutatorpod.Offer {
-	var offer mutatorpod.Offer
-	for _, rc := range append(slices.Clone(offered), own...) {
-		if !slices.Contains(offer.Classes, rc.Name) {
-			offer.Classes = append(offer.Classes, rc.Name)
-		}
-	}
-	return offer
 }
 
 // Delete deletes the ContainerRuntime's ManagedResource (and the shared RuntimeClasses one if no other

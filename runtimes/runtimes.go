@@ -34,8 +34,31 @@ type Runtime interface {
 	RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error)
 }
 
-// all are built once: a runtime holds its decoding scheme, which is safe for concurrent use.
-var all = []Runtime{gvisor.New(), kata.New()}
+// all are built once: a runtime holds its decoding scheme, which is safe for concurrent use. The type and class
+// lists are derived once too, as the pod webhooks consult them on every request.
+var (
+	all            = []Runtime{gvisor.New(), kata.New()}
+	types, classes = namesOf(all)
+	typeOfClass    = classTypes(all)
+)
+
+func namesOf(rts []Runtime) (typeNames, classNames []string) {
+	for _, r := range rts {
+		typeNames = append(typeNames, r.Type())
+		classNames = append(classNames, r.ClassNames()...)
+	}
+	return typeNames, classNames
+}
+
+func classTypes(rts []Runtime) map[string]string {
+	out := map[string]string{}
+	for _, r := range rts {
+		for _, c := range r.ClassNames() {
+			out[c] = r.Type()
+		}
+	}
+	return out
+}
 
 // All returns every sandbox runtime this extension serves, in a stable order.
 func All() []Runtime {
@@ -44,31 +67,18 @@ func All() []Runtime {
 
 // Types returns the container runtime types of All.
 func Types() []string {
-	all := All()
-	types := make([]string, 0, len(all))
-	for _, r := range all {
-		types = append(types, r.Type())
-	}
-	return types
+	return slices.Clone(types)
 }
 
 // TypeOfClass returns the container runtime type that offers the RuntimeClass name class.
 func TypeOfClass(class string) (string, bool) {
-	for _, r := range All() {
-		if slices.Contains(r.ClassNames(), class) {
-			return r.Type(), true
-		}
-	}
-	return "", false
+	t, ok := typeOfClass[class]
+	return t, ok
 }
 
 // ClassNames returns every RuntimeClass name a runtime of this extension can offer.
 func ClassNames() []string {
-	var out []string
-	for _, r := range All() {
-		out = append(out, r.ClassNames()...)
-	}
-	return out
+	return slices.Clone(classes)
 }
 
 // OfferedClasses returns the RuntimeClasses that the worker pools of shoot offer, in pool order, without

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
@@ -63,6 +64,26 @@ func (o Offer) String() string {
 		return "none"
 	}
 	return strings.Join(o.Classes, ", ")
+}
+
+// AsksForSandbox tells whether a pod's annotations ask for a sandbox (the same condition the shoot's webhook
+// configuration evaluates in CEL before calling the annotation webhook).
+func AsksForSandbox(pod *corev1.Pod) bool {
+	a := pod.Annotations
+	return a[AnnotationSandbox] != "" || a[AnnotationUntrustedWorkload] == "true" || a[AnnotationTrustedSandbox] == "false"
+}
+
+// OfferOf returns the offer of the given RuntimeClasses: their names in order, without duplicates.
+func OfferOf(classes ...[]nodev1.RuntimeClass) Offer {
+	var offer Offer
+	for _, list := range classes {
+		for _, rc := range list {
+			if !slices.Contains(offer.Classes, rc.Name) {
+				offer.Classes = append(offer.Classes, rc.Name)
+			}
+		}
+	}
+	return offer
 }
 
 // Requested returns the RuntimeClass a pod's annotations ask for and which annotation asked ("" when the pod asks
@@ -150,7 +171,7 @@ func DefaultAnnotated(pod *corev1.Pod, offer Offer) error {
 // neither asks for a sandbox itself (its annotation wins) nor sets spec.runtimeClassName (an explicit choice is
 // not overridden by a default; a namespace that must not allow it uses enforcement).
 func DefaultFromNamespace(pod *corev1.Pod, class string, offer Offer) error {
-	if requested, _, _ := Requested(pod, offer); requested != "" || pod.Annotations[AnnotationSandbox] != "" || pod.Spec.RuntimeClassName != nil {
+	if AsksForSandbox(pod) || pod.Spec.RuntimeClassName != nil {
 		return nil
 	}
 	source := fmt.Sprintf("namespace label %s=%s", LabelSandbox, class)

@@ -3,6 +3,7 @@ package landscape
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,19 +18,6 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
-// SampleOffer returns what the sample Shoot's worker pools offer.
-func SampleOffer() (mutatorpod.Offer, error) {
-	shoot, err := SampleShoot()
-	if err != nil {
-		return mutatorpod.Offer{}, err
-	}
-	var offer mutatorpod.Offer
-	for _, rc := range runtimes.OfferedClasses(shoot) {
-		offer.Classes = append(offer.Classes, rc.Name)
-	}
-	return offer, nil
-}
-
 // BootstrapShoot makes the landscape play the sample Shoot: it creates the RuntimeClasses its pools offer (and runc) and
 // deploys the pod webhook configurations built for it, pointing to seed's webhook server with the CA of seed's
 // webhooks, and waits until an annotated pod is defaulted.
@@ -38,9 +26,9 @@ func (l *Landscape) BootstrapShoot(ctx context.Context, seed *Component) error {
 	if err != nil {
 		return err
 	}
+	offered := runtimes.OfferedClasses(shoot)
 	// Besides the sandbox classes, a plain runc class, as many clusters have one.
-	classes := append(runtimes.OfferedClasses(shoot), nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"})
-	for _, rc := range classes {
+	for _, rc := range append(slices.Clone(offered), nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"}) {
 		if err := l.Client.Create(ctx, &rc); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating RuntimeClass %s: %w", rc.Name, err)
 		}
@@ -51,11 +39,7 @@ func (l *Landscape) BootstrapShoot(ctx context.Context, seed *Component) error {
 		return fmt.Errorf("reading the seed component's webhook configuration for its CA: %w", err)
 	}
 	caBundle := seedConfig.Webhooks[0].ClientConfig.CABundle
-	offer, err := SampleOffer()
-	if err != nil {
-		return err
-	}
-	mutating, validating := podwebhook.ShootConfigs(offer, runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
+	mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered), runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
 		return admissionregistrationv1.WebhookClientConfig{URL: new(seed.URL + path), CABundle: caBundle}
 	})
 	for _, obj := range []client.Object{mutating, validating} {
