@@ -23,6 +23,9 @@ type Component struct {
 	dir    string
 }
 
+// CertDir is the component's webhook certificate directory (see package certs).
+func (c *Component) CertDir() string { return filepath.Join(c.dir, "certs") }
+
 // Stop stops the component and waits until it has returned.
 func (c *Component) Stop() error {
 	c.cancel()

@@ -45,15 +45,7 @@ func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manag
 		}
 	}
 
-	sourceCluster, err := cluster.New(sourceConfig, func(opts *cluster.Options) { opts.Logger = log })
-	if err != nil {
-		return fmt.Errorf("creating the source cluster: %w", err)
-	}
-	if err := mgr.Add(sourceCluster); err != nil {
-		return fmt.Errorf("adding the source cluster: %w", err)
-	}
-
-	if _, err := webhookConfig.AddToManager(ctx, mgr, sourceCluster); err != nil {
+	if err := addWebhooks(ctx, mgr, name, sourceConfig, webhookConfig); err != nil {
 		return fmt.Errorf("adding the webhooks: %w", err)
 	}
 	for path, handler := range extra {
@@ -76,4 +68,23 @@ func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manag
 		return fmt.Errorf("running the manager: %w", err)
 	}
 	return nil
+}
+
+// addWebhooks serves the webhooks of webhookConfig and registers their webhook configurations. With a webhook config
+// namespace (in a cluster), Gardener's extension library does that, with its certificate management: CA and server
+// certificate as secrets in that namespace of the source cluster, rotated, reloaded while serving and injected into
+// the webhook configurations. Without one (local runs, tests), see addUnmanagedWebhooks.
+func addWebhooks(ctx context.Context, mgr manager.Manager, name string, sourceConfig *rest.Config, webhookConfig *extensionscmdwebhook.AddToManagerConfig) error {
+	if webhookConfig.Server.Namespace == "" {
+		return addUnmanagedWebhooks(mgr, name, webhookConfig)
+	}
+	sourceCluster, err := cluster.New(sourceConfig, func(opts *cluster.Options) { opts.Logger = mgr.GetLogger() })
+	if err != nil {
+		return fmt.Errorf("creating the source cluster: %w", err)
+	}
+	if err := mgr.Add(sourceCluster); err != nil {
+		return fmt.Errorf("adding the source cluster: %w", err)
+	}
+	_, err = webhookConfig.AddToManager(ctx, mgr, sourceCluster)
+	return err
 }
