@@ -15,6 +15,7 @@ import (
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	secretsutils "github.com/gardener/gardener/pkg/utils/secrets"
 
 	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
 )
@@ -29,12 +30,12 @@ const LocalInstallerImage = "runtime-sandbox-installer:local"
 // registered by URL over TLS and its ContainerRuntime controller, and waits until the API server calls the
 // webhooks. It needs BootstrapSeed first.
 func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Component, error) {
-	args := append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation"}, extraArgs...)
+	args := append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation", "--healthcheck-sync-period=2s"}, extraArgs...)
 	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, args...)
 }
 
-// BootstrapSeed creates the seed side of the sample Shoot: its namespace and its Cluster resource, which carries
-// example/shoot.yaml.
+// BootstrapSeed creates the seed side of the sample Shoot: its namespace, its Cluster resource, which carries
+// example/shoot.yaml, and its shoot access secret.
 func (l *Landscape) BootstrapSeed(ctx context.Context) error {
 	shoot, err := SampleShoot()
 	if err != nil {
@@ -45,7 +46,13 @@ func (l *Landscape) BootstrapSeed(ctx context.Context) error {
 		return err
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SampleShootNamespace, Labels: map[string]string{v1beta1constants.GardenRole: v1beta1constants.GardenRoleShoot}}}
-	for _, obj := range []client.Object{ns, cluster} {
+	// The landscape plays the shoot too: the extension's clients for the shoot (health checks) use the secret
+	// gardenlet keeps in the shoot's namespace, here with the landscape's own kubeconfig.
+	shootAccess := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: v1beta1constants.SecretNameGardener, Namespace: SampleShootNamespace},
+		Data:       map[string][]byte{secretsutils.DataKeyKubeconfig: l.Kubeconfig},
+	}
+	for _, obj := range []client.Object{ns, cluster, shootAccess} {
 		if err := l.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating %T %s: %w", obj, client.ObjectKeyFromObject(obj), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -17,6 +18,7 @@ import (
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/actuator/healthcheck"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
@@ -26,6 +28,7 @@ type controllerOptions struct {
 	maxConcurrentReconciles   int
 	ignoreOperationAnnotation bool
 	disabled                  bool
+	healthCheckSyncPeriod     time.Duration
 	// server returns how the webhook server is exposed, once the options are complete.
 	server func() extensionscmdwebhook.ServerConfig
 }
@@ -34,10 +37,12 @@ func (o *controllerOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.installerImage, "installer-image", "", "Image of the installer DaemonSet that puts the runtime binaries on the nodes (required unless --disable-containerruntime-controller).")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 5, "Maximum number of ContainerRuntimes reconciled at once.")
 	fs.BoolVar(&o.ignoreOperationAnnotation, "ignore-operation-annotation", false, "Reconcile ContainerRuntimes on every change, not only when gardenlet asks by annotation.")
-	fs.BoolVar(&o.disabled, "disable-containerruntime-controller", false, "Serve only the webhooks, without the ContainerRuntime controller.")
+	fs.BoolVar(&o.disabled, "disable-containerruntime-controller", false, "Serve only the webhooks, without the ContainerRuntime controller and its health checks.")
+	fs.DurationVar(&o.healthCheckSyncPeriod, "healthcheck-sync-period", healthcheck.DefaultSyncPeriod, "How often the health of each ContainerRuntime (its ManagedResources and installer DaemonSet) is checked.")
 }
 
-// setup adds one ContainerRuntime controller per sandbox runtime type, all with the same actuator.
+// setup adds one ContainerRuntime controller per sandbox runtime type, all with the same actuator, and their health
+// check controllers.
 func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) error {
 	if o.disabled {
 		return nil
@@ -62,7 +67,7 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 			return fmt.Errorf("adding the ContainerRuntime controller for %s: %w", t, err)
 		}
 	}
-	return nil
+	return healthcheck.Add(mgr, runtimes.Types(), o.healthCheckSyncPeriod)
 }
 
 // podWebhookClientConfig returns how a shoot's API server reaches the pod webhooks of this component: by URL or

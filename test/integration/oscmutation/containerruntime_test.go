@@ -6,12 +6,14 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	v1beta1helper "github.com/gardener/gardener/pkg/api/core/v1beta1/helper"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
@@ -84,6 +86,91 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 		}).WithTimeout(time.Minute).Should(Succeed())
 	})
 })
+
+var _ = Describe("The health checks of the seed component", func() {
+	It("report a ContainerRuntime unhealthy until its ManagedResources are applied and its installer is ready in the shoot, then healthy", func() {
+		cr := &extensionsv1alpha1.ContainerRuntime{
+			ObjectMeta: metav1.ObjectMeta{Name: "gvisor-health", Namespace: landscape.SampleShootNamespace},
+			Spec: extensionsv1alpha1.ContainerRuntimeSpec{
+				DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gvisor"},
+				BinaryPath:  "/var/bin/containerruntimes",
+				WorkerPool: extensionsv1alpha1.ContainerRuntimeWorkerPool{
+					Name:     "gvisor",
+					Selector: metav1.LabelSelector{MatchLabels: map[string]string{"worker.gardener.cloud/pool": "gvisor"}},
+				},
+			},
+		}
+		Expect(land.Client.Create(ctx, cr)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
+			Eventually(func() bool {
+				return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
+			}).WithTimeout(time.Minute).Should(BeTrue())
+		})
+
+		condition := func(g Gomega) gardencorev1beta1.Condition {
+			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr)).To(Succeed())
+			c := v1beta1helper.GetCondition(cr.Status.Conditions, gardencorev1beta1.ShootSystemComponentsHealthy)
+			g.Expect(c).NotTo(BeNil(), "no SystemComponentsHealthy condition yet")
+			return *c
+		}
+		By("reporting it unhealthy while no gardener-resource-manager has applied its ManagedResources")
+		Eventually(func(g Gomega) {
+			c := condition(g)
+			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionFalse))
+			g.Expect(c.Message).To(ContainSubstring("extension-runtime-sandbox-"))
+		}).WithTimeout(time.Minute).Should(Succeed())
+
+		By("playing gardener-resource-manager: the installer DaemonSet is applied into the shoot, the ManagedResources are reported applied and healthy")
+		var daemonSet *appsv1.DaemonSet
+		objs, err := managedresources.GetObjects(ctx, land.Client, cr.Namespace, actuator.ManagedResourceName(cr.Name))
+		Expect(err).NotTo(HaveOccurred())
+		for _, obj := range objs {
+			if ds, ok := obj.(*appsv1.DaemonSet); ok {
+				daemonSet = ds
+			}
+		}
+		Expect(daemonSet).NotTo(BeNil())
+		Expect(land.Client.Create(ctx, daemonSet)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(land.Client.Delete(ctx, daemonSet))).To(Succeed()) })
+
+		By("reporting it unhealthy while the installer is not ready on the pool's nodes")
+		Eventually(func(g Gomega) {
+			markManagedResourcesHealthy(g, cr)
+			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(daemonSet), daemonSet)).To(Succeed())
+			daemonSet.Status = appsv1.DaemonSetStatus{ObservedGeneration: daemonSet.Generation, DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberReady: 1, NumberAvailable: 1, NumberUnavailable: 1}
+			g.Expect(land.Client.Status().Update(ctx, daemonSet)).To(Succeed())
+			c := condition(g)
+			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionFalse))
+			g.Expect(c.Message).To(ContainSubstring(`installer of worker pool "gvisor" not ready`))
+		}).WithTimeout(time.Minute).Should(Succeed())
+
+		By("reporting it healthy once the installer is ready on every node")
+		Eventually(func(g Gomega) {
+			markManagedResourcesHealthy(g, cr)
+			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(daemonSet), daemonSet)).To(Succeed())
+			daemonSet.Status = appsv1.DaemonSetStatus{ObservedGeneration: daemonSet.Generation, DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2}
+			g.Expect(land.Client.Status().Update(ctx, daemonSet)).To(Succeed())
+			g.Expect(condition(g).Status).To(Equal(gardencorev1beta1.ConditionTrue))
+		}).WithTimeout(time.Minute).Should(Succeed())
+	})
+})
+
+// markManagedResourcesHealthy sets the status of the ContainerRuntime's ManagedResources as gardener-resource-manager
+// does once it has applied them and found them healthy.
+func markManagedResourcesHealthy(g Gomega, cr *extensionsv1alpha1.ContainerRuntime) {
+	for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.ShootManagedResourceName} {
+		mr := &resourcesv1alpha1.ManagedResource{}
+		g.Expect(land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, mr)).To(Succeed())
+		mr.Status.ObservedGeneration = mr.Generation
+		mr.Status.Conditions = nil
+		for _, t := range []gardencorev1beta1.ConditionType{resourcesv1alpha1.ResourcesApplied, resourcesv1alpha1.ResourcesHealthy} {
+			mr.Status.Conditions = append(mr.Status.Conditions, gardencorev1beta1.Condition{Type: t, Status: gardencorev1beta1.ConditionTrue, Reason: "Test", Message: "played by the test", LastTransitionTime: metav1.Now(), LastUpdateTime: metav1.Now()})
+		}
+		mr.Status.Conditions = append(mr.Status.Conditions, gardencorev1beta1.Condition{Type: resourcesv1alpha1.ResourcesProgressing, Status: gardencorev1beta1.ConditionFalse, Reason: "Test", Message: "played by the test", LastTransitionTime: metav1.Now(), LastUpdateTime: metav1.Now()})
+		g.Expect(land.Client.Status().Update(ctx, mr)).To(Succeed())
+	}
+}
 
 func rawJSON(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }
 

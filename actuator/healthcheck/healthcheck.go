@@ -1,0 +1,149 @@
+// Package healthcheck adds Gardener's health check controller for sandbox ContainerRuntimes. It writes the
+// SystemComponentsHealthy condition of each ContainerRuntime from two checks: the health of the ManagedResources
+// the actuator deploys into the shoot (as gardener-resource-manager reports it), and the readiness of the pool's
+// installer DaemonSet in the shoot (every node of the pool got the runtime binaries).
+package healthcheck
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	extensionsconfigv1alpha1 "github.com/gardener/gardener/extensions/pkg/apis/config/v1alpha1"
+	"github.com/gardener/gardener/extensions/pkg/controller/healthcheck"
+	"github.com/gardener/gardener/extensions/pkg/controller/healthcheck/general"
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+)
+
+// DefaultSyncPeriod is how often the health of a ContainerRuntime is checked by default.
+const DefaultSyncPeriod = 30 * time.Second
+
+// Add adds a health check controller for the ContainerRuntimes of each of types, checking every syncPeriod.
+func Add(mgr manager.Manager, types []string, syncPeriod time.Duration) error {
+	for _, t := range types {
+		if err := healthcheck.DefaultRegistration(
+			t,
+			extensionsv1alpha1.SchemeGroupVersion.WithKind(extensionsv1alpha1.ContainerRuntimeResource),
+			func() client.ObjectList { return &extensionsv1alpha1.ContainerRuntimeList{} },
+			func() extensionsv1alpha1.Object { return &extensionsv1alpha1.ContainerRuntime{} },
+			mgr,
+			healthcheck.DefaultAddArgs{
+				Controller:        controller.Options{SkipNameValidation: new(true)},
+				HealthCheckConfig: extensionsconfigv1alpha1.HealthCheckConfig{SyncPeriod: metav1.Duration{Duration: syncPeriod}},
+			},
+			nil,
+			Checks(),
+			nil,
+		); err != nil {
+			return fmt.Errorf("adding the health check controller for %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// Checks returns the health checks of a ContainerRuntime, all for the SystemComponentsHealthy condition.
+func Checks() []healthcheck.ConditionTypeToHealthCheck {
+	condition := string(gardencorev1beta1.ShootSystemComponentsHealthy)
+	return []healthcheck.ConditionTypeToHealthCheck{
+		{ConditionType: condition, HealthCheck: &ManagedResources{}},
+		{ConditionType: condition, HealthCheck: &InstallerDaemonSet{}},
+	}
+}
+
+// ManagedResources checks that both ManagedResources of a ContainerRuntime, its own (installer) and the one shared
+// by the shoot (RuntimeClasses, pod webhook configurations), are applied and healthy, using the extension library's
+// ManagedResource check.
+type ManagedResources struct {
+	seed     client.Client
+	provider string
+}
+
+var (
+	_ healthcheck.HealthCheck  = (*ManagedResources)(nil)
+	_ healthcheck.SourceClient = (*ManagedResources)(nil)
+)
+
+// InjectSourceClient injects the seed client.
+func (m *ManagedResources) InjectSourceClient(c client.Client) { m.seed = c }
+
+// SetLoggerSuffix takes the provider (runtime type) the checked extension has.
+func (m *ManagedResources) SetLoggerSuffix(provider, _ string) { m.provider = provider }
+
+// Check checks the ManagedResources of the ContainerRuntime request names; the first unhealthy one decides.
+func (m *ManagedResources) Check(ctx context.Context, request types.NamespacedName) (*healthcheck.SingleCheckResult, error) {
+	for _, name := range []string{actuator.ManagedResourceName(request.Name), actuator.ShootManagedResourceName} {
+		check := general.CheckManagedResource(name)
+		check.InjectSourceClient(m.seed)
+		check.SetLoggerSuffix(m.provider, extensionsv1alpha1.ContainerRuntimeResource)
+		result, err := check.Check(ctx, request)
+		if err != nil || result.Status != gardencorev1beta1.ConditionTrue {
+			return result, err
+		}
+	}
+	return &healthcheck.SingleCheckResult{Status: gardencorev1beta1.ConditionTrue}, nil
+}
+
+// InstallerDaemonSet checks that the installer DaemonSet of a ContainerRuntime's pool is ready in the shoot: every
+// node of the pool runs an up-to-date, ready installer, i.e. has the binaries and the ready label.
+type InstallerDaemonSet struct {
+	seed, shoot client.Client
+	log         logr.Logger
+}
+
+var (
+	_ healthcheck.HealthCheck  = (*InstallerDaemonSet)(nil)
+	_ healthcheck.SourceClient = (*InstallerDaemonSet)(nil)
+	_ healthcheck.TargetClient = (*InstallerDaemonSet)(nil)
+)
+
+// InjectSourceClient injects the seed client.
+func (d *InstallerDaemonSet) InjectSourceClient(c client.Client) { d.seed = c }
+
+// InjectTargetClient injects the shoot client.
+func (d *InstallerDaemonSet) InjectTargetClient(c client.Client) { d.shoot = c }
+
+// SetLoggerSuffix sets the logger.
+func (d *InstallerDaemonSet) SetLoggerSuffix(provider, extension string) {
+	d.log = logf.Log.WithName("healthcheck-installer").WithValues("provider", provider, "extension", extension)
+}
+
+// Check reads the ContainerRuntime request names for its pool and type, then checks the pool's installer
+// DaemonSet in the shoot.
+func (d *InstallerDaemonSet) Check(ctx context.Context, request types.NamespacedName) (*healthcheck.SingleCheckResult, error) {
+	cr := &extensionsv1alpha1.ContainerRuntime{}
+	if err := d.seed.Get(ctx, request, cr); err != nil {
+		return nil, fmt.Errorf("reading ContainerRuntime %s: %w", request, err)
+	}
+	key := client.ObjectKey{Namespace: actuator.InstallerNamespace, Name: actuator.InstallerName(cr.Spec.WorkerPool.Name, cr.Spec.Type)}
+	daemonSet := &appsv1.DaemonSet{}
+	if err := d.shoot.Get(ctx, key, daemonSet); err != nil {
+		if apierrors.IsNotFound(err) {
+			return &healthcheck.SingleCheckResult{
+				Status: gardencorev1beta1.ConditionFalse,
+				Detail: fmt.Sprintf("installer DaemonSet %s of worker pool %q not found in the shoot", key, cr.Spec.WorkerPool.Name),
+			}, nil
+		}
+		return nil, fmt.Errorf("reading installer DaemonSet %s in the shoot: %w", key, err)
+	}
+	if healthy, err := general.DaemonSetIsHealthy(daemonSet); !healthy {
+		d.log.Info("Installer not ready", "daemonSet", key, "reason", err.Error())
+		return &healthcheck.SingleCheckResult{
+			Status: gardencorev1beta1.ConditionFalse,
+			Detail: fmt.Sprintf("installer of worker pool %q not ready on every node: %v", cr.Spec.WorkerPool.Name, err),
+		}, nil
+	}
+	return &healthcheck.SingleCheckResult{Status: gardencorev1beta1.ConditionTrue}, nil
+}
