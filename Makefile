@@ -110,9 +110,70 @@ START_FLAGS = --kubeconfig=dev/kubeconfig \
 	--health-bind-address=127.0.0.1:$$(( $(LOCAL_PORTS) + 1 )) \
 	--log-format=text
 
+.PHONY: generate-controller-registration
+
+## generate-controller-registration: regenerate example/controller-registration.yaml, the ControllerRegistration and
+## the ControllerDeployment carrying charts/gardener-extension-runtime-sandbox (a test fails when it is stale).
+generate-controller-registration:
+	go run ./hack/generate-controller-registration --output example/controller-registration.yaml
+
 ## bench: benchmarks (ratios against a baseline measured in the same run).
 bench:
 	go test -run '^$$' -bench . -benchmem $(GO_PACKAGES)
+
+PAYLOAD_DIR    := $(CACHE_DIR)/payload/bin
+RELEASE_DIR    := $(CACHE_DIR)/release
+GVISOR_PAYLOAD := $(PAYLOAD_DIR)/gvisor/runsc $(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1
+KATA_PAYLOAD   := $(PAYLOAD_DIR)/kata/containerd-shim-kata-v2
+RELEASE_BINARIES := $(addprefix $(RELEASE_DIR)/,gardener-extension-runtime-sandbox \
+	gardener-extension-admission-runtime-sandbox runtime-sandbox-installer)
+GVISOR_PAYLOAD_DEPS := hack/runsc/go.mod hack/runsc/go.sum
+KATA_PAYLOAD_DEPS   := hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata-shim.sh
+
+# What the extension's binaries report with --version. The image build has no .git in its context and passes
+# them as build arguments (an unset build argument may arrive as an empty variable, hence the ifeq); an untagged
+# commit reports a semver pre-release with the commit as build metadata.
+ifeq ($(strip $(VERSION)),)
+VERSION        = $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo "v0.0.0-dev+$$(git describe --always --dirty 2>/dev/null || echo unknown)")
+endif
+GIT_COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+GIT_TREE_STATE ?= $(shell if git rev-parse --git-dir >/dev/null 2>&1; then git diff --quiet HEAD && echo clean || echo dirty; fi)
+RELEASE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(VERSION) \
+	-X k8s.io/component-base/version.gitCommit=$(GIT_COMMIT) \
+	-X k8s.io/component-base/version.gitTreeState=$(GIT_TREE_STATE)
+
+.PHONY: payload binaries
+
+## payload: build the installer image's runtime binaries from Go modules into .cache/payload/bin/<type>/ (the
+## image's /installer/bin/<type>/): gVisor's runsc and containerd shim (module pinned in hack/runsc), Kata's
+## containerd shim (pinned in hack/payload). Rebuilt when a pin changes.
+payload: $(GVISOR_PAYLOAD) $(KATA_PAYLOAD)
+
+# Static binaries (no cgo): runsc needs it to re-execute itself (`runsc do`), and the binaries run on the node's
+# OS, whose C library is not ours to know. runsc reports the gVisor module version; the shim reports containerd's.
+$(PAYLOAD_DIR)/gvisor/runsc: $(GVISOR_PAYLOAD_DEPS)
+	@mkdir -p $(@D)
+	cd hack/runsc && CGO_ENABLED=0 go build -trimpath \
+		-ldflags "-s -w -X gvisor.dev/gvisor/runsc/version.version=$$(go list -m -f '{{.Version}}' gvisor.dev/gvisor)" \
+		-o $@ gvisor.dev/gvisor/runsc
+
+$(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1: $(GVISOR_PAYLOAD_DEPS)
+	@mkdir -p $(@D)
+	cd hack/runsc && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o $@ gvisor.dev/gvisor/shim
+
+$(KATA_PAYLOAD): $(KATA_PAYLOAD_DEPS)
+	hack/payload/build-kata-shim.sh $@ $(CACHE_DIR)/payload/src/kata-runtime
+
+## binaries: build the extension's binaries, static and with their version, into .cache/release (what the image
+## build runs).
+binaries: $(RELEASE_BINARIES)
+
+# Always rebuilt (go's build cache decides what is stale); --version names the binary instead of "Kubernetes".
+.PHONY: $(RELEASE_BINARIES)
+$(RELEASE_BINARIES):
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS) -X k8s.io/component-base/version/verflag.programName=$(@F)" \
+		-o $@ ./cmd/$(@F)
 
 clean:
 	rm -rf $(CACHE_DIR) dev/local
