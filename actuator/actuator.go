@@ -5,11 +5,12 @@
 // ManagedResources:
 //
 //   - extension-runtime-sandbox-<ContainerRuntime name> (one per ContainerRuntime, i.e. per pool and type): the
-//     installer DaemonSet runtime-sandbox-installer-<pool>-<type> in kube-system with its ServiceAccount,
-//     ClusterRole (get/patch nodes) and ClusterRoleBinding. The type is part of the name because a pool may run
-//     gvisor and kata side by side.
-//   - extension-runtime-sandbox-shoot (shared by all ContainerRuntimes of the shoot namespace): the RuntimeClasses
-//     offered by all pools of the shoot, and the pod webhook configurations built for them (podwebhook.ShootConfigs). Several pools offer the same class (e.g. gvisor), and
+//     internal installer chart (charts/internal/installer), i.e. the DaemonSet runtime-sandbox-installer-<pool>-<type>
+//     in kube-system with its ServiceAccount, ClusterRole (get/patch nodes) and ClusterRoleBinding. The type is part
+//     of the name because a pool may run gvisor and kata side by side.
+//   - extension-runtime-sandbox-runtimeclasses (shared by all ContainerRuntimes of the shoot namespace): the
+//     RuntimeClasses offered by all pools of the shoot (the internal chart charts/internal/runtimeclasses), and the
+//     pod webhook configurations built for them (podwebhook.ShootConfigs). Several pools offer the same class (e.g. gvisor), and
 //     gardener-resource-manager does not arbitrate between two ManagedResources that contain the same object
 //     (both would overwrite its origin, and deleting one would delete the object the other still needs). So every
 //     reconciliation writes the shared one from the Cluster's Shoot (plus this pool's classes, in case the Cluster
@@ -59,7 +60,8 @@ const (
 
 // Config configures the actuator.
 type Config struct {
-	// InstallerImage is the image of the installer DaemonSet; it ships the runtime binaries at /installer/bin.
+	// InstallerImage is the image of the installer DaemonSet; it ships the runtime binaries at
+	// /installer/bin/<type> (installer.SourceDir).
 	InstallerImage string
 	// DeleteTimeout bounds how long Delete waits for the ManagedResources to be deleted; zero means
 	// DefaultDeleteTimeout.
@@ -112,10 +114,10 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, err))
 	}
 
-	registry := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer)
-	installerData, err := registry.AddAllAndSerialize(InstallerObjects(cr, a.cfg.InstallerImage)...)
+	renderer := rendererFor(cluster)
+	installerData, err := renderInstaller(renderer, cr, a.cfg.InstallerImage)
 	if err != nil {
-		return fmt.Errorf("serialising the installer objects: %w", err)
+		return err
 	}
 	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ManagedResourceName(cr.Name), Origin, false, installerData); err != nil {
 		return fmt.Errorf("creating ManagedResource %s: %w", ManagedResourceName(cr.Name), err)
@@ -126,9 +128,9 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		offered = runtimes.OfferedClasses(cluster.Shoot)
 	}
 	merged := mergeClasses(offered, classes)
-	shootObjects := make([]client.Object, 0, len(merged)+2)
-	for _, rc := range merged {
-		shootObjects = append(shootObjects, &rc)
+	shootData, err := renderRuntimeClasses(renderer, merged)
+	if err != nil {
+		return err
 	}
 	if a.cfg.PodWebhookClientConfig != nil {
 		clientConfig, err := a.cfg.PodWebhookClientConfig(ctx)
@@ -136,14 +138,13 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 			return fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
 		}
 		mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered, classes), runtimes.ClassNames(), clientConfig)
-		shootObjects = append(shootObjects, mutating, validating)
+		webhookData, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(mutating, validating)
+		if err != nil {
+			return fmt.Errorf("serialising the pod webhook configurations: %w", err)
+		}
+		maps.Copy(shootData, webhookData)
 	}
-	classRegistry := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer)
-	classData, err := classRegistry.AddAllAndSerialize(shootObjects...)
-	if err != nil {
-		return fmt.Errorf("serialising the RuntimeClasses and pod webhook configurations: %w", err)
-	}
-	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ShootManagedResourceName, Origin, false, classData); err != nil {
+	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ShootManagedResourceName, Origin, false, shootData); err != nil {
 		return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 	}
 	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", mutatorpod.OfferOf(merged).Classes)

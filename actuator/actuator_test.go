@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -30,6 +31,7 @@ import (
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	. "github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
 const (
@@ -167,7 +169,7 @@ var _ = Describe("Actuator", func() {
 			Expect(pod.PriorityClassName).To(Equal("system-node-critical"))
 			Expect(pod.Containers).To(HaveLen(1))
 			Expect(pod.Containers[0].Image).To(Equal(image))
-			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin", "--destination=/host/var/bin/containerruntimes", "--runtime-type=gvisor"))
+			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin/gvisor", "--destination=/host/var/bin/containerruntimes", "--runtime-type=gvisor"))
 			Expect(ds[0].Spec.Selector.MatchLabels).To(Equal(ds[0].Spec.Template.Labels))
 
 			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
@@ -190,6 +192,28 @@ var _ = Describe("Actuator", func() {
 					Expect(rc.Overhead).NotTo(BeNil())
 					Expect(rc.Scheduling.NodeSelector).To(HaveKeyWithValue("runtime.gardener.cloud/kata-ready", "true"))
 				}
+			}
+		})
+
+		It("renders the RuntimeClasses exactly as the runtimes define them", func() {
+			cluster := clusterOf(
+				worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}),
+				worker("k", gardencorev1beta1.ContainerRuntime{Type: "kata", ProviderConfig: &runtime.RawExtension{Raw: []byte(`{` + kataAPI + `,"hypervisors":["qemu","clh","fc"]}`)}}),
+			)
+			Expect(a.Reconcile(ctx, log, containerRuntime("gvisor", "g", ""), cluster)).To(Succeed())
+
+			want := runtimes.OfferedClasses(cluster.Shoot)
+			Expect(want).To(HaveLen(4))
+			got := map[string]*nodev1.RuntimeClass{}
+			for _, rc := range find[*nodev1.RuntimeClass](objectsOf(ctx, c, ShootManagedResourceName)) {
+				got[rc.Name] = rc
+			}
+			Expect(got).To(HaveLen(len(want)))
+			for _, rc := range want {
+				Expect(got).To(HaveKey(rc.Name))
+				Expect(got[rc.Name].Handler).To(Equal(rc.Handler), rc.Name)
+				Expect(apiequality.Semantic.DeepEqual(got[rc.Name].Overhead, rc.Overhead)).To(BeTrue(), "overhead of %s: got %v, want %v", rc.Name, got[rc.Name].Overhead, rc.Overhead)
+				Expect(got[rc.Name].Scheduling).To(Equal(rc.Scheduling), rc.Name)
 			}
 		})
 

@@ -23,7 +23,6 @@ var _ = Describe("The admission component chart", func() {
 	const (
 		namespace       = "garden"
 		applicationRole = "extensions.gardener.cloud:admission-runtime-sandbox"
-		runtimeRole     = "extensions.gardener.cloud:admission-runtime-sandbox:runtime"
 	)
 
 	var (
@@ -44,8 +43,6 @@ var _ = Describe("The admission component chart", func() {
 			"ServiceAccount/" + name,
 			"Role/" + name,
 			"RoleBinding/" + name,
-			"ClusterRole/" + runtimeRole,
-			"ClusterRoleBinding/" + runtimeRole,
 			"PodDisruptionBudget/" + name,
 			"VerticalPodAutoscaler/" + name,
 		}
@@ -165,14 +162,6 @@ var _ = Describe("The admission component chart", func() {
 				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 			}))
 			Expect(get[*rbacv1.RoleBinding](objs, "RoleBinding", name).Subjects).To(ConsistOf(serviceAccountSubject(name, namespace)))
-
-			cacheRole := get[*rbacv1.ClusterRole](objs, "ClusterRole", runtimeRole)
-			Expect(cacheRole.Rules).To(Equal([]rbacv1.PolicyRule{
-				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list", "watch"}},
-			}))
-			cacheBinding := get[*rbacv1.ClusterRoleBinding](objs, "ClusterRoleBinding", runtimeRole)
-			Expect(cacheBinding.RoleRef.Name).To(Equal(runtimeRole))
-			Expect(cacheBinding.Subjects).To(ConsistOf(serviceAccountSubject(name, namespace)))
 		})
 	})
 

@@ -1,6 +1,8 @@
 // Package charts embeds the Helm charts of the extension's components: the seed component
-// (gardener-extension-runtime-sandbox, deployed by gardenlet through the ControllerDeployment) and the garden
-// admission component (gardener-extension-admission-runtime-sandbox).
+// (gardener-extension-runtime-sandbox, deployed by gardenlet through the ControllerDeployment), the garden
+// admission component (gardener-extension-admission-runtime-sandbox), and the internal charts the ContainerRuntime
+// actuator renders with Gardener's chartrenderer into the shoot's ManagedResources (internal/installer,
+// internal/runtimeclasses).
 package charts
 
 import "embed"
@@ -11,9 +13,13 @@ const (
 	ExtensionChartPath = "gardener-extension-runtime-sandbox"
 	// AdmissionChartPath is the chart of the garden admission component.
 	AdmissionChartPath = "gardener-extension-admission-runtime-sandbox"
+	// InstallerChartPath is the internal chart of a pool's installer DaemonSet and its RBAC.
+	InstallerChartPath = "internal/installer"
+	// RuntimeClassesChartPath is the internal chart of a shoot's RuntimeClasses.
+	RuntimeClassesChartPath = "internal/runtimeclasses"
 )
 
 // Charts holds the charts of the extension's components, each in its folder (see the path constants).
 //
-//go:embed all:gardener-extension-runtime-sandbox all:gardener-extension-admission-runtime-sandbox
+//go:embed all:gardener-extension-runtime-sandbox all:gardener-extension-admission-runtime-sandbox all:internal
 var Charts embed.FS

@@ -3,6 +3,7 @@ package charts_test
 import (
 	"context"
 	"maps"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -102,6 +103,7 @@ var _ = Describe("The seed component chart", func() {
 				"--installer-image=europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox-installer:latest",
 				"--max-concurrent-reconciles=5",
 				"--ignore-operation-annotation=false",
+				"--healthcheck-sync-period=30s",
 				"--log-level=info",
 				"--log-format=json",
 			}))
@@ -221,7 +223,7 @@ var _ = Describe("The seed component chart", func() {
 
 	It("passes the controller and webhook settings of the values", func() {
 		objs = renderWith(map[string]any{
-			"controllers":     map[string]any{"maxConcurrentReconciles": 10, "ignoreOperationAnnotation": true},
+			"controllers":     map[string]any{"maxConcurrentReconciles": 10, "ignoreOperationAnnotation": true, "healthCheckSyncPeriod": "1m"},
 			"disableWebhooks": []string{"osc"},
 			"replicaCount":    3,
 		})
@@ -233,6 +235,7 @@ var _ = Describe("The seed component chart", func() {
 		flags := cmd.Flags()
 		Expect(flags.GetInt("max-concurrent-reconciles")).To(Equal(10))
 		Expect(flags.GetBool("ignore-operation-annotation")).To(BeTrue())
+		Expect(flags.GetDuration("healthcheck-sync-period")).To(Equal(time.Minute))
 		Expect(flags.GetStringSlice("disable-webhooks")).To(ConsistOf("osc"))
 	})
 

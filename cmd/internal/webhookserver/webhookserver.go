@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cluster"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -78,7 +79,12 @@ func addWebhooks(ctx context.Context, mgr manager.Manager, name string, sourceCo
 	if webhookConfig.Server.Namespace == "" {
 		return addUnmanagedWebhooks(mgr, name, webhookConfig)
 	}
-	sourceCluster, err := cluster.New(sourceConfig, func(opts *cluster.Options) { opts.Logger = mgr.GetLogger() })
+	// The certificate management reads only the secrets of its namespace: the cache is limited to it, so that the
+	// component needs no cluster-wide read access to secrets.
+	sourceCluster, err := cluster.New(sourceConfig, func(opts *cluster.Options) {
+		opts.Logger = mgr.GetLogger()
+		opts.Cache.DefaultNamespaces = map[string]cache.Config{webhookConfig.Server.Namespace: {}}
+	})
 	if err != nil {
 		return fmt.Errorf("creating the source cluster: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/component-base/version/verflag"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -48,6 +49,10 @@ func NewCommand(ctx context.Context) *cobra.Command {
 		SilenceUsage: true,
 		Args:         cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			verflag.PrintAndExitIfRequested()
+			if opts.source == "" {
+				opts.source = installer.SourceDir(opts.runtimeType)
+			}
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -65,21 +70,19 @@ func NewCommand(ctx context.Context) *cobra.Command {
 		},
 	}
 	flags := cmd.Flags()
-	flags.StringVar(&opts.source, "source", "/installer/bin", "the directory of the image that holds the runtime's binaries")
+	flags.StringVar(&opts.source, "source", "", "the directory of the image that holds the runtime's binaries (default "+installer.SourceDir("<runtime-type>")+")")
 	flags.StringVar(&opts.destination, "destination", "", "the host's container runtime binary path, mounted via hostPath (required)")
 	flags.StringVar(&opts.runtimeType, "runtime-type", "", fmt.Sprintf("the runtime whose binaries are installed: %s or %s (required)", gvisor.Type, kata.Type))
 	flags.StringVar(&opts.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node to label, defaults to $NODE_NAME (required)")
 	flags.StringVar(&opts.kubeconfig, "kubeconfig", "", "a kubeconfig to use instead of the in-cluster configuration")
 	flags.DurationVar(&opts.resyncInterval, "resync-interval", 10*time.Minute, "how often the binaries are installed again, restoring deleted or changed ones")
+	verflag.AddFlags(flags)
 	return cmd
 }
 
 // validate checks that the required flags are given and valid.
 func (o *options) validate() error {
 	var errs []error
-	if o.source == "" {
-		errs = append(errs, errors.New("--source must not be empty"))
-	}
 	if o.destination == "" {
 		errs = append(errs, errors.New("--destination is required"))
 	}

@@ -14,6 +14,14 @@ import (
 	"path/filepath"
 )
 
+// PayloadDir is the directory of the installer image that holds the runtime binaries, one folder per runtime
+// type (see SourceDir).
+const PayloadDir = "/installer/bin"
+
+// SourceDir returns the directory of the installer image that holds runtimeType's binaries, e.g.
+// /installer/bin/gvisor.
+func SourceDir(runtimeType string) string { return filepath.Join(PayloadDir, runtimeType) }
+
 // modeBits are the bits of a file mode that Install copies from a source file to its target.
 const modeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
