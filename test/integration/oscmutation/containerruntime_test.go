@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -20,6 +21,7 @@ import (
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 )
 
@@ -64,6 +66,62 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, &resourcesv1alpha1.ManagedResource{})
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), name)
 		}
+	})
+
+	It("reconciles the sample Shoot's ContainerRuntimes, which make run-local deploys, and removes everything with the last", func() {
+		crs, err := land.DeployContainerRuntimes(ctx, time.Minute)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(crs).To(HaveLen(2))
+		DeferCleanup(func() {
+			for _, cr := range crs {
+				Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
+			}
+		})
+
+		for _, cr := range crs {
+			objs, err := managedresources.GetObjects(ctx, land.Client, cr.Namespace, actuator.ManagedResourceName(cr.Name))
+			Expect(err).NotTo(HaveOccurred())
+			var daemonSets []*appsv1.DaemonSet
+			for _, obj := range objs {
+				if ds, ok := obj.(*appsv1.DaemonSet); ok {
+					daemonSets = append(daemonSets, ds)
+				}
+			}
+			Expect(daemonSets).To(HaveLen(1), cr.Name)
+			Expect(daemonSets[0].Name).To(Equal(actuator.InstallerName(cr.Spec.WorkerPool.Name, cr.Spec.Type)))
+			Expect(daemonSets[0].Spec.Template.Spec.NodeSelector).To(Equal(map[string]string{"worker.gardener.cloud/pool": cr.Spec.WorkerPool.Name}))
+			Expect(daemonSets[0].Spec.Template.Spec.Containers[0].Args).To(ContainElement("--source=/installer/bin/" + cr.Spec.Type))
+		}
+
+		shoot, err := landscape.SampleShoot()
+		Expect(err).NotTo(HaveOccurred())
+		var want []string
+		for _, rc := range runtimes.OfferedClasses(shoot) {
+			want = append(want, rc.Name)
+		}
+		objs, err := managedresources.GetObjects(ctx, land.Client, landscape.SampleShootNamespace, actuator.ShootManagedResourceName)
+		Expect(err).NotTo(HaveOccurred())
+		var got []string
+		for _, obj := range objs {
+			if rc, ok := obj.(*nodev1.RuntimeClass); ok {
+				got = append(got, rc.Name)
+			}
+		}
+		Expect(got).To(ConsistOf(want))
+
+		By("deleting them")
+		for _, cr := range crs {
+			Expect(land.Client.Delete(ctx, cr)).To(Succeed())
+		}
+		for _, cr := range crs {
+			Eventually(func() bool {
+				return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
+			}).WithTimeout(time.Minute).Should(BeTrue(), cr.Name)
+			err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: actuator.ManagedResourceName(cr.Name)}, &resourcesv1alpha1.ManagedResource{})
+			Expect(apierrors.IsNotFound(err)).To(BeTrue(), cr.Name)
+		}
+		err = land.Client.Get(ctx, client.ObjectKey{Namespace: landscape.SampleShootNamespace, Name: actuator.ShootManagedResourceName}, &resourcesv1alpha1.ManagedResource{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue())
 	})
 
 	It("fails a ContainerRuntime with an invalid providerConfig with Gardener's configuration-problem code", func() {

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -76,6 +77,15 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, seed.Stop()) }()
+
+	fmt.Println("Creating the sample Shoot's ContainerRuntimes and waiting for the controller to reconcile them ...")
+	crs, err := l.DeployContainerRuntimes(ctx, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	for _, cr := range crs {
+		fmt.Printf("ContainerRuntime %s/%s: %s\n", cr.Namespace, cr.Name, cr.Status.LastOperation.State)
+	}
 
 	fmt.Println("Deploying the pod webhook configurations and RuntimeClasses of the sample Shoot ...")
 	if err := l.BootstrapShoot(ctx, seed); err != nil {
