@@ -5,18 +5,23 @@ package oscmutator
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
+	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/metrics"
 )
 
 const (
@@ -24,6 +29,9 @@ const (
 	Name = "osc"
 	// Path is the serving path of the webhook.
 	Path = "/webhooks/mutate/osc"
+	// ReasonCluster is the refusal reason, in metrics.AdmissionRequests, of an OSC whose Cluster cannot be read or
+	// carries no Shoot.
+	ReasonCluster = "cluster"
 )
 
 // New returns the mutating webhook for the OperatingSystemConfigs of worker pools (label
@@ -56,26 +64,69 @@ type Mutator struct {
 }
 
 // Mutate adds the runtimes' node configuration to a reconcile OSC whose pool requests them and leaves every other
-// OSC unchanged.
+// OSC unchanged. Gardener's webhook library calls it for every request it decodes and answers with what it
+// does, so Mutate counts the request in metrics.AdmissionRequests by comparing the OSC before and after.
 func (m *Mutator) Mutate(ctx context.Context, newObj, _ client.Object) error {
 	obj, ok := newObj.(*extensionsv1alpha1.OperatingSystemConfig)
 	if !ok {
+		metrics.Refused(Name, metrics.RuntimeNone, metrics.ReasonBadRequest)
 		return fmt.Errorf("unexpected object of type %T, want an OperatingSystemConfig", newObj)
 	}
+	before := obj.DeepCopy()
+	runtimeLabel, reason, err := m.mutate(ctx, obj)
+	switch {
+	case err != nil:
+		metrics.Refused(Name, runtimeLabel, reason)
+		return err
+	case apiequality.Semantic.DeepEqual(before, obj):
+		metrics.Unchanged(Name, runtimeLabel)
+	default:
+		metrics.Mutated(Name, runtimeLabel)
+	}
+	return nil
+}
+
+// mutate does the work of Mutate. It returns the runtime label of obj (see requestedRuntimes) and, with an error,
+// the refusal reason to count.
+func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingSystemConfig) (runtimeLabel, reason string, err error) {
 	if obj.DeletionTimestamp != nil || !osc.Requests(obj) {
-		return nil
+		return metrics.RuntimeNone, "", nil
 	}
 	cluster, err := extensionscontroller.GetCluster(ctx, m.Reader, obj.Namespace)
 	if err != nil {
-		return fmt.Errorf("reading the Cluster of OperatingSystemConfig %s/%s: %w", obj.Namespace, obj.Name, err)
+		return metrics.RuntimeNone, ReasonCluster, fmt.Errorf("reading the Cluster of OperatingSystemConfig %s/%s: %w", obj.Namespace, obj.Name, err)
 	}
 	if cluster.Shoot == nil {
-		return fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
+		return metrics.RuntimeNone, ReasonCluster, fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
 	}
+	runtimeLabel = m.requestedRuntimes(obj, cluster.Shoot)
 	for _, rt := range m.Runtimes {
 		if err := osc.Mutate(obj, cluster.Shoot, rt); err != nil {
-			return err
+			return runtimeLabel, metrics.ReasonInvalid, err
 		}
 	}
-	return nil
+	return runtimeLabel, "", nil
+}
+
+// requestedRuntimes returns the types of m.Runtimes that the worker pool of obj requests in shoot, joined with "+"
+// in the order of m.Runtimes (e.g. "gvisor+kata"), or metrics.RuntimeNone. Its values are bounded by the subsets
+// of m.Runtimes, so it serves as a metric label.
+func (m *Mutator) requestedRuntimes(obj *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot) string {
+	idx := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool {
+		return w.Name == obj.Labels[v1beta1constants.LabelWorkerPool]
+	})
+	if idx < 0 || shoot.Spec.Provider.Workers[idx].CRI == nil {
+		return metrics.RuntimeNone
+	}
+	requested := shoot.Spec.Provider.Workers[idx].CRI.ContainerRuntimes
+	var types []string
+	for _, rt := range m.Runtimes {
+		if slices.ContainsFunc(requested, func(cr gardencorev1beta1.ContainerRuntime) bool { return cr.Type == rt.Type() }) {
+			types = append(types, rt.Type())
+		}
+	}
+	if len(types) == 0 {
+		return metrics.RuntimeNone
+	}
+	return strings.Join(types, "+")
 }

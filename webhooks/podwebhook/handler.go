@@ -81,7 +81,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		err = &mutatorpod.Refusal{Reason: "unknown", Message: fmt.Sprintf("the label %s of namespace %s names no known runtime class (known: %s), so no pod can comply; fix the namespace label",
 			validatorpod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "))}
 	}
-	runtimeType := "none"
+	runtimeType := metrics.RuntimeNone
 	if pod.Spec.RuntimeClassName != nil {
 		if t, ok := runtimes.TypeOfClass(*pod.Spec.RuntimeClassName); ok {
 			runtimeType = t
@@ -91,13 +91,13 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	var refusal *mutatorpod.Refusal
 	switch {
 	case errors.As(err, &refusal):
-		metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeRefused, refusal.Reason).Inc()
+		metrics.Refused("pod-"+target.Mode, runtimeType, refusal.Reason)
 		return admission.Denied(refusal.Message)
 	case err != nil:
-		metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeRefused, "error").Inc()
+		metrics.Refused("pod-"+target.Mode, runtimeType, metrics.ReasonError)
 		return admission.Errored(http.StatusInternalServerError, err)
 	case apiequality.Semantic.DeepEqual(pod, original):
-		metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeUnchanged, "").Inc()
+		metrics.Unchanged("pod-"+target.Mode, runtimeType)
 		return admission.Allowed("")
 	}
 
@@ -106,15 +106,15 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if err == nil {
 		var after []byte
 		if after, err = json.Marshal(pod); err == nil {
-			metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeMutated, "").Inc()
+			metrics.Mutated("pod-"+target.Mode, runtimeType)
 			return admission.PatchResponseFromRaw(before, after)
 		}
 	}
-	metrics.AdmissionRequests.WithLabelValues("pod-"+target.Mode, runtimeType, metrics.OutcomeRefused, "error").Inc()
+	metrics.Refused("pod-"+target.Mode, runtimeType, metrics.ReasonError)
 	return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
 }
 
 func (h *handler) badRequest(mode string, err error) admission.Response {
-	metrics.AdmissionRequests.WithLabelValues("pod-"+mode, "none", metrics.OutcomeRefused, "bad-request").Inc()
+	metrics.Refused("pod-"+mode, metrics.RuntimeNone, metrics.ReasonBadRequest)
 	return admission.Errored(http.StatusBadRequest, err)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/metrics"
 )
 
 // Name returns the webhook name for a runtime type, e.g. "shoot-gvisor".
@@ -78,23 +79,34 @@ type handler struct {
 
 var shootKind = gardencorev1beta1.SchemeGroupVersion.WithKind("Shoot")
 
-// Handle judges one admission request for a Shoot.
+// Handle judges one admission request for a Shoot and counts it in metrics.AdmissionRequests.
 func (h *handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	resp, reason := h.handle(ctx, req)
+	if resp.Allowed {
+		metrics.Unchanged(Name(h.runtime.Type()), h.runtime.Type())
+	} else {
+		metrics.Refused(Name(h.runtime.Type()), h.runtime.Type(), reason)
+	}
+	return resp
+}
+
+// handle judges one admission request for a Shoot; for a refusal, it also returns the reason to count.
+func (h *handler) handle(ctx context.Context, req admission.Request) (admission.Response, string) {
 	if req.Kind.Group != shootKind.Group || req.Kind.Kind != shootKind.Kind {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("unexpected kind %s/%s: this webhook validates %s", req.Kind.Group, req.Kind.Kind, shootKind.GroupKind()))
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("unexpected kind %s/%s: this webhook validates %s", req.Kind.Group, req.Kind.Kind, shootKind.GroupKind())), metrics.ReasonBadRequest
 	}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return admission.Allowed("")
+		return admission.Allowed(""), ""
 	}
 
 	newShoot, err := h.decode(req.Object.Raw)
 	if err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the Shoot: %w", err))
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the Shoot: %w", err)), metrics.ReasonBadRequest
 	}
 	var oldShoot *gardencorev1beta1.Shoot
 	if req.Operation == admissionv1.Update {
 		if oldShoot, err = h.decode(req.OldObject.Raw); err != nil {
-			return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the old Shoot: %w", err))
+			return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the old Shoot: %w", err)), metrics.ReasonBadRequest
 		}
 	}
 
@@ -102,7 +114,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if shoot.NeedsCloudProfile(in) {
 		profile, err := gardenerutils.GetCloudProfile(ctx, h.reader, newShoot)
 		if err != nil {
-			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reading the CloudProfile of Shoot %s/%s: %w", newShoot.Namespace, newShoot.Name, err))
+			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reading the CloudProfile of Shoot %s/%s: %w", newShoot.Namespace, newShoot.Name, err)), metrics.ReasonError
 		}
 		in.CloudProfile = &profile.Spec
 	}
@@ -113,9 +125,9 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		status := apierrors.NewInvalid(shootKind.GroupKind(), newShoot.Name, errs).Status()
 		resp := admission.ValidationResponse(false, "")
 		resp.Result = &status
-		return resp.WithWarnings(warnings...)
+		return resp.WithWarnings(warnings...), metrics.ReasonInvalid
 	}
-	return admission.Allowed("").WithWarnings(warnings...)
+	return admission.Allowed("").WithWarnings(warnings...), ""
 }
 
 func (h *handler) decode(raw []byte) (*gardencorev1beta1.Shoot, error) {

@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -20,6 +21,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/metrics"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/webhooks/shootvalidator"
 )
 
@@ -203,6 +205,88 @@ var _ = Describe("Handler", func() {
 		Expect(resp.Result.Code).To(BeNumerically("==", http.StatusInternalServerError))
 		Expect(resp.Result.Message).To(ContainSubstring("reading the CloudProfile"))
 	})
+})
+
+var _ = Describe("Handler metrics", func() {
+	type series struct{ webhook, runtime, outcome, reason string }
+	var (
+		ctx     = context.Background()
+		gvisorH admission.Handler
+		kataH   admission.Handler
+		// every series the Shoot validators may count, so that a test sees a count in the wrong one
+		all []series
+	)
+
+	counts := func() map[series]float64 {
+		out := map[series]float64{}
+		for _, s := range all {
+			out[s] = testutil.ToFloat64(metrics.AdmissionRequests.WithLabelValues(s.webhook, s.runtime, s.outcome, s.reason))
+		}
+		return out
+	}
+
+	BeforeEach(func() {
+		gvisorH = NewHandler(gvisor.New(), []runtimes.Runtime{gvisor.New()}, nil, nil)
+		// No CloudProfile exists, so reading it fails.
+		scheme := runtime.NewScheme()
+		Expect(gardencorev1beta1.AddToScheme(scheme)).To(Succeed())
+		kataH = NewHandler(kata.New(), runtimes.All(), map[string][]shoot.CapabilityRequirement{"kata": {{Name: "nestedVirtualization", Value: "supported"}}},
+			fake.NewClientBuilder().WithScheme(scheme).Build())
+		all = nil
+		for _, rt := range []string{"gvisor", "kata"} {
+			all = append(all, series{"shoot-" + rt, rt, "unchanged", ""})
+			for _, reason := range []string{"bad-request", "invalid", "error"} {
+				all = append(all, series{"shoot-" + rt, rt, "refused", reason})
+			}
+		}
+	})
+
+	DescribeTable("counts each request once, with its webhook, runtime, outcome and reason",
+		func(kata bool, req admission.Request, allowed bool, want series) {
+			h := gvisorH
+			if kata {
+				h = kataH
+			}
+			before := counts()
+			Expect(h.Handle(ctx, req).Allowed).To(Equal(allowed))
+			after := counts()
+			for _, s := range all {
+				delta := 0.0
+				if s == want {
+					delta = 1
+				}
+				Expect(after[s]-before[s]).To(Equal(delta), "series %+v", s)
+			}
+		},
+		Entry("a valid Shoot is unchanged", false,
+			request(admissionv1.Create, shootJSON("m", "gvisor", ""), nil), true,
+			series{"shoot-gvisor", "gvisor", "unchanged", ""}),
+		Entry("DELETE is unchanged", false,
+			request(admissionv1.Delete, nil, nil), true,
+			series{"shoot-gvisor", "gvisor", "unchanged", ""}),
+		Entry("an invalid Shoot is refused as invalid", false,
+			request(admissionv1.Create, shootJSON("m", "gvisor", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true"}}`), nil), false,
+			series{"shoot-gvisor", "gvisor", "refused", "invalid"}),
+		Entry("an undecodable Shoot is a bad request", false,
+			request(admissionv1.Create, []byte("{not json"), nil), false,
+			series{"shoot-gvisor", "gvisor", "refused", "bad-request"}),
+		Entry("an UPDATE without old object is a bad request", false,
+			request(admissionv1.Update, shootJSON("m", "gvisor", ""), nil), false,
+			series{"shoot-gvisor", "gvisor", "refused", "bad-request"}),
+		Entry("another kind is a bad request", false,
+			func() admission.Request {
+				r := request(admissionv1.Create, []byte(`{}`), nil)
+				r.Kind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
+				return r
+			}(), false,
+			series{"shoot-gvisor", "gvisor", "refused", "bad-request"}),
+		Entry("DELETE is unchanged, counted for the Kata webhook", true,
+			request(admissionv1.Delete, nil, nil), true,
+			series{"shoot-kata", "kata", "unchanged", ""}),
+		Entry("an unreadable CloudProfile is an error, counted for the Kata webhook", true,
+			request(admissionv1.Create, shootJSON("nested", "kata", ""), nil), false,
+			series{"shoot-kata", "kata", "refused", "error"}),
+	)
 })
 
 var _ = Describe("New", func() {
