@@ -185,7 +185,7 @@ var _ = Describe("Actuator", func() {
 			Expect(ds[0].Spec.Template.Spec.Containers[0].Args).To(ContainElement("--runtime-type=kata"))
 
 			classes := find[*nodev1.RuntimeClass](objectsOf(ctx, c, ShootManagedResourceName))
-			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(Equal([]string{"gvisor", "kata-clh", "kata-qemu"}))
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-clh", "kata-qemu"))
 			for _, rc := range classes {
 				if rc.Name == "kata-qemu" {
 					Expect(rc.Handler).To(Equal("kata-qemu"))
