@@ -27,17 +27,7 @@ import (
 
 var _ = Describe("The ContainerRuntime controller of the seed component", func() {
 	It("reconciles a gVisor ContainerRuntime to Succeeded with its ManagedResources, and removes them on delete", func() {
-		cr := &extensionsv1alpha1.ContainerRuntime{
-			ObjectMeta: metav1.ObjectMeta{Name: "gvisor-pool", Namespace: landscape.SampleShootNamespace},
-			Spec: extensionsv1alpha1.ContainerRuntimeSpec{
-				DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gvisor"},
-				BinaryPath:  "/var/bin/containerruntimes",
-				WorkerPool: extensionsv1alpha1.ContainerRuntimeWorkerPool{
-					Name:     "gvisor",
-					Selector: metav1.LabelSelector{MatchLabels: map[string]string{"worker.gardener.cloud/pool": "gvisor"}},
-				},
-			},
-		}
+		cr := gvisorContainerRuntime("gvisor-pool")
 		Expect(land.Client.Create(ctx, cr)).To(Succeed())
 
 		Eventually(func(g Gomega) {
@@ -147,17 +137,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 
 var _ = Describe("The health checks of the seed component", func() {
 	It("report a ContainerRuntime unhealthy until its ManagedResources are applied and its installer is ready in the shoot, then healthy", func() {
-		cr := &extensionsv1alpha1.ContainerRuntime{
-			ObjectMeta: metav1.ObjectMeta{Name: "gvisor-health", Namespace: landscape.SampleShootNamespace},
-			Spec: extensionsv1alpha1.ContainerRuntimeSpec{
-				DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gvisor"},
-				BinaryPath:  "/var/bin/containerruntimes",
-				WorkerPool: extensionsv1alpha1.ContainerRuntimeWorkerPool{
-					Name:     "gvisor",
-					Selector: metav1.LabelSelector{MatchLabels: map[string]string{"worker.gardener.cloud/pool": "gvisor"}},
-				},
-			},
-		}
+		cr := gvisorContainerRuntime("gvisor-health")
 		Expect(land.Client.Create(ctx, cr)).To(Succeed())
 		DeferCleanup(func() {
 			Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
@@ -227,6 +207,22 @@ func markManagedResourcesHealthy(g Gomega, cr *extensionsv1alpha1.ContainerRunti
 		}
 		mr.Status.Conditions = append(mr.Status.Conditions, gardencorev1beta1.Condition{Type: resourcesv1alpha1.ResourcesProgressing, Status: gardencorev1beta1.ConditionFalse, Reason: "Test", Message: "played by the test", LastTransitionTime: metav1.Now(), LastUpdateTime: metav1.Now()})
 		g.Expect(land.Client.Status().Update(ctx, mr)).To(Succeed())
+	}
+}
+
+// gvisorContainerRuntime returns a ContainerRuntime of type gvisor for the sample Shoot's pool gvisor, as gardenlet
+// creates it.
+func gvisorContainerRuntime(name string) *extensionsv1alpha1.ContainerRuntime {
+	return &extensionsv1alpha1.ContainerRuntime{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: landscape.SampleShootNamespace},
+		Spec: extensionsv1alpha1.ContainerRuntimeSpec{
+			DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gvisor"},
+			BinaryPath:  landscape.BinaryPath,
+			WorkerPool: extensionsv1alpha1.ContainerRuntimeWorkerPool{
+				Name:     "gvisor",
+				Selector: metav1.LabelSelector{MatchLabels: map[string]string{"worker.gardener.cloud/pool": "gvisor"}},
+			},
+		},
 	}
 }
 
