@@ -30,7 +30,7 @@ const LocalInstallerImage = "runtime-sandbox-installer:local"
 // registered by URL over TLS and its ContainerRuntime controller, and waits until the API server calls the
 // webhooks. It needs BootstrapSeed first.
 func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Component, error) {
-	args := append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation", "--healthcheck-sync-period=2s"}, extraArgs...)
+	args := append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation"}, extraArgs...)
 	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, args...)
 }
 

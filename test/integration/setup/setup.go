@@ -24,11 +24,12 @@ func Landscape(ctx context.Context) *landscape.Landscape {
 	return land
 }
 
-// Seed creates the sample Shoot's seed namespace and Cluster and starts the seed component.
+// Seed creates the sample Shoot's seed namespace and Cluster and starts the seed component, with health checks
+// every 2 seconds so that the suites see their conditions change quickly.
 func Seed(ctx context.Context, land *landscape.Landscape) *landscape.Component {
 	ginkgo.By("creating the sample Shoot's namespace and Cluster, and starting the seed component")
 	gomega.Expect(land.BootstrapSeed(ctx)).To(gomega.Succeed())
-	seed, err := land.StartSeed(ctx)
+	seed, err := land.StartSeed(ctx, "--healthcheck-sync-period=2s")
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.DeferCleanup(func() { gomega.Expect(seed.Stop()).To(gomega.Succeed()) })
 	return seed
