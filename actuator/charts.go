@@ -35,7 +35,7 @@ func InstallerName(pool, runtimeType string) string {
 // the internal charts do not depend on it).
 func rendererFor(cluster *extensionscontroller.Cluster) chartrenderer.Interface {
 	info := &version.Info{}
-	if cluster != nil && cluster.Shoot != nil {
+	if cluster != nil && cluster.Shoot != nil && cluster.Shoot.Spec.Kubernetes.Version != "" {
 		info.GitVersion = "v" + cluster.Shoot.Spec.Kubernetes.Version
 	}
 	return chartrenderer.NewWithServerVersion(info)
