@@ -109,6 +109,10 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 	if !path.IsAbs(cr.Spec.BinaryPath) || path.Clean(cr.Spec.BinaryPath) == "/" {
 		return configurationProblem(field.Invalid(field.NewPath("spec", "binaryPath"), cr.Spec.BinaryPath, "must be an absolute path other than /"))
 	}
+	if selector := cr.Spec.WorkerPool.Selector; len(selector.MatchLabels) == 0 || len(selector.MatchExpressions) > 0 {
+		// The installer's nodeSelector is the selector's labels: without any it would run on every node.
+		return configurationProblem(field.Invalid(field.NewPath("spec", "workerPool", "selector"), selector.String(), "must select the pool's nodes by matchLabels only"))
+	}
 	classes, err := rt.RuntimeClasses(cr.Spec.ProviderConfig, field.NewPath("spec", "providerConfig"))
 	if err != nil {
 		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, err))
@@ -123,32 +127,43 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		return fmt.Errorf("creating ManagedResource %s: %w", ManagedResourceName(cr.Name), err)
 	}
 
+	merged, err := a.writeShared(ctx, cr.Namespace, cluster, classes)
+	if err != nil {
+		return err
+	}
+	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", mutatorpod.OfferOf(merged).Classes)
+	return nil
+}
+
+// writeShared writes the ManagedResource shared by the ContainerRuntimes of namespace: the RuntimeClasses the
+// Cluster's Shoot offers plus extra (the classes of the ContainerRuntime being reconciled, in case the Cluster lags
+// behind), and the pod webhook configurations built for them. It returns the classes it wrote.
+func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra []nodev1.RuntimeClass) ([]nodev1.RuntimeClass, error) {
 	var offered []nodev1.RuntimeClass
 	if cluster != nil && cluster.Shoot != nil {
 		offered = runtimes.OfferedClasses(cluster.Shoot)
 	}
-	merged := mergeClasses(offered, classes)
-	shootData, err := renderRuntimeClasses(renderer, merged)
+	merged := mergeClasses(offered, extra)
+	shootData, err := renderRuntimeClasses(rendererFor(cluster), merged)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if a.cfg.PodWebhookClientConfig != nil {
 		clientConfig, err := a.cfg.PodWebhookClientConfig(ctx)
 		if err != nil {
-			return fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
+			return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
 		}
-		mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered, classes), runtimes.ClassNames(), clientConfig)
+		mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered, extra), runtimes.ClassNames(), clientConfig)
 		webhookData, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(mutating, validating)
 		if err != nil {
-			return fmt.Errorf("serialising the pod webhook configurations: %w", err)
+			return nil, fmt.Errorf("serialising the pod webhook configurations: %w", err)
 		}
 		maps.Copy(shootData, webhookData)
 	}
-	if err := managedresources.CreateForShoot(ctx, a.client, cr.Namespace, ShootManagedResourceName, Origin, false, shootData); err != nil {
-		return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
+	if err := managedresources.CreateForShoot(ctx, a.client, namespace, ShootManagedResourceName, Origin, false, shootData); err != nil {
+		return nil, fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 	}
-	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", mutatorpod.OfferOf(merged).Classes)
-	return nil
+	return merged, nil
 }
 
 // mergeClasses returns the classes of all lists, the first of each name winning, sorted by name.
@@ -169,9 +184,10 @@ func mergeClasses(lists ...[]nodev1.RuntimeClass) []nodev1.RuntimeClass {
 }
 
 // Delete deletes the ContainerRuntime's ManagedResource (and the shared RuntimeClasses one if no other
-// ContainerRuntime of our types remains) and waits until they are gone.
-func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
-	names, err := a.deleteManagedResources(ctx, cr)
+// ContainerRuntime of our types remains, else it rewrites that one from the Cluster, which no longer offers the
+// classes of a removed pool) and waits until they are gone.
+func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
+	names, err := a.deleteManagedResources(ctx, cr, cluster)
 	if err != nil {
 		return err
 	}
@@ -187,8 +203,8 @@ func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1
 }
 
 // ForceDelete deletes the ManagedResources like Delete but does not wait.
-func (a *actuator) ForceDelete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
-	names, err := a.deleteManagedResources(ctx, cr)
+func (a *actuator) ForceDelete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
+	names, err := a.deleteManagedResources(ctx, cr, cluster)
 	if err != nil {
 		return err
 	}
@@ -219,17 +235,23 @@ func (a *actuator) Migrate(ctx context.Context, log logr.Logger, cr *extensionsv
 }
 
 // deleteManagedResources deletes the ContainerRuntime's ManagedResource and, if it is the last ContainerRuntime
-// of our types in the namespace that is not being deleted, the shared one; it returns the names it deleted.
-func (a *actuator) deleteManagedResources(ctx context.Context, cr *extensionsv1alpha1.ContainerRuntime) ([]string, error) {
+// of our types in the namespace that is not being deleted, the shared one; it returns the names it deleted. If it
+// is not the last and the Cluster is known, it rewrites the shared one from the Cluster.
+func (a *actuator) deleteManagedResources(ctx context.Context, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) ([]string, error) {
 	names := []string{ManagedResourceName(cr.Name)}
 	last, err := a.lastContainerRuntime(ctx, cr)
 	if err != nil {
 		return nil, err
 	}
-	if last {
-		names = append(names, ShootManagedResourceName)
-	}
 	var errs []error
+	switch {
+	case last:
+		names = append(names, ShootManagedResourceName)
+	case cluster != nil && cluster.Shoot != nil:
+		if _, err := a.writeShared(ctx, cr.Namespace, cluster, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, name := range names {
 		if err := managedresources.DeleteForShoot(ctx, a.client, cr.Namespace, name); err != nil {
 			errs = append(errs, fmt.Errorf("deleting ManagedResource %s: %w", name, err))

@@ -256,6 +256,16 @@ var _ = Describe("Actuator", func() {
 			Entry("undecodable providerConfig", containerRuntime("gvisor", "g", `{"apiVersion":`), "spec.providerConfig"),
 			Entry("unknown field", containerRuntime("gvisor", "g", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","bogus":1}`), "spec.providerConfig"),
 			Entry("invalid hypervisor", containerRuntime("kata", "k", `{`+kataAPI+`,"hypervisors":["vmware"]}`), "spec.providerConfig.hypervisors"),
+			Entry("empty worker pool selector", func() *extensionsv1alpha1.ContainerRuntime {
+				cr := containerRuntime("gvisor", "g", "")
+				cr.Spec.WorkerPool.Selector = metav1.LabelSelector{}
+				return cr
+			}(), "spec.workerPool.selector"),
+			Entry("worker pool selector with expressions", func() *extensionsv1alpha1.ContainerRuntime {
+				cr := containerRuntime("gvisor", "g", "")
+				cr.Spec.WorkerPool.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "a", Operator: metav1.LabelSelectorOpExists}}
+				return cr
+			}(), "spec.workerPool.selector"),
 			Entry("relative binary path", func() *extensionsv1alpha1.ContainerRuntime {
 				cr := containerRuntime("gvisor", "g", "")
 				cr.Spec.BinaryPath = "var/bin"

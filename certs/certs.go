@@ -37,14 +37,15 @@ type Authority struct {
 }
 
 // LoadOrCreateAuthority returns the CA kept in dir, or creates one named name there when dir holds none, or one that
-// cannot be read or expires within a day. Keeping it across restarts keeps the CA bundles registered in webhook
+// cannot be read, whose key does not match, or that expires within a day. Keeping it across restarts keeps the CA bundles registered in webhook
 // configurations valid.
 func LoadOrCreateAuthority(dir, name string) (*Authority, error) {
 	certPEM, certErr := os.ReadFile(filepath.Join(dir, CAFile))
 	keyPEM, keyErr := os.ReadFile(filepath.Join(dir, CAKeyFile))
 	if certErr == nil && keyErr == nil {
 		ca, err := secretsutils.LoadCertificate(name, keyPEM, certPEM)
-		if err == nil && ca.Certificate.IsCA && time.Until(ca.Certificate.NotAfter) > 24*time.Hour {
+		// A key that does not match the certificate (a crash between writing the two) makes a new CA too.
+		if err == nil && ca.Certificate.IsCA && ca.PrivateKey.PublicKey.Equal(ca.Certificate.PublicKey) && time.Until(ca.Certificate.NotAfter) > 24*time.Hour {
 			return &Authority{ca: ca}, nil
 		}
 	} else if err := errors.Join(certErr, keyErr); !errors.Is(err, fs.ErrNotExist) {

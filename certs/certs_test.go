@@ -66,6 +66,21 @@ var _ = Describe("Authority", func() {
 		Expect(replaced.Bundle()).NotTo(Equal(a.Bundle()))
 	})
 
+	It("replaces a CA whose key belongs to another certificate", func() {
+		a, err := certs.LoadOrCreateAuthority(dir, "test")
+		Expect(err).NotTo(HaveOccurred())
+		otherDir := GinkgoT().TempDir()
+		_, err = certs.LoadOrCreateAuthority(otherDir, "other")
+		Expect(err).NotTo(HaveOccurred())
+		otherKey, err := os.ReadFile(filepath.Join(otherDir, certs.CAKeyFile))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(filepath.Join(dir, certs.CAKeyFile), otherKey, 0o600)).To(Succeed())
+
+		replaced, err := certs.LoadOrCreateAuthority(dir, "test")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(replaced.Bundle()).NotTo(Equal(a.Bundle()))
+	})
+
 	It("issues server certificates for DNS names and IP addresses that verify against its bundle", func() {
 		a, err := certs.LoadOrCreateAuthority(dir, "test")
 		Expect(err).NotTo(HaveOccurred())

@@ -4,6 +4,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"k8s.io/component-base/version/verflag"
@@ -25,8 +26,12 @@ const Name = "runtime-sandbox"
 
 // NewCommand returns the command that runs the seed-side webhooks.
 func NewCommand(ctx context.Context) *cobra.Command {
-	opts := webhookserver.NewOptions(Name, webhookSwitches())
-	ctrlOpts := &controllerOptions{server: opts.ServerConfig}
+	switches := webhookSwitches()
+	opts := webhookserver.NewOptions(Name, switches)
+	ctrlOpts := &controllerOptions{
+		server:             opts.ServerConfig,
+		oscWebhookDisabled: func() bool { return slices.Contains(switches.Disabled, oscmutator.Name) },
+	}
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,
 		Short:        "Reconciles gVisor and Kata ContainerRuntimes, adds their node configuration to OperatingSystemConfigs and defaults the pods of shoots to sandboxes.",

@@ -31,6 +31,8 @@ type controllerOptions struct {
 	healthCheckSyncPeriod     time.Duration
 	// server returns how the webhook server is exposed, once the options are complete.
 	server func() extensionscmdwebhook.ServerConfig
+	// oscWebhookDisabled reports whether the OSC webhook is switched off, once the options are complete.
+	oscWebhookDisabled func() bool
 }
 
 func (o *controllerOptions) addFlags(fs *pflag.FlagSet) {
@@ -50,10 +52,17 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 	if o.installerImage == "" {
 		return errors.New("--installer-image is required for the ContainerRuntime controller")
 	}
-	a := actuator.NewActuator(mgr, actuator.Config{
+	if o.oscWebhookDisabled() {
+		return errors.New("--disable-webhooks=osc needs --disable-containerruntime-controller: the controller gives the shoots' pod webhooks the CA bundle of the osc webhook's configuration")
+	}
+	cfg := actuator.Config{
 		InstallerImage:         o.installerImage,
 		PodWebhookClientConfig: podWebhookClientConfig(mgr, o.server()),
-	})
+	}
+	if err := actuator.AddShootWebhookRefresh(mgr, cfg, extensionswebhook.PrefixedName(Name, false)); err != nil {
+		return fmt.Errorf("adding the shoot webhook CA refresh: %w", err)
+	}
+	a := actuator.NewActuator(mgr, cfg)
 	for _, t := range runtimes.Types() {
 		if err := containerruntime.Add(mgr, containerruntime.AddArgs{
 			Actuator:        a,
@@ -72,8 +81,8 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 
 // podWebhookClientConfig returns how a shoot's API server reaches the pod webhooks of this component: by URL or
 // through the service, as the extension library addresses shoot webhooks, with the CA bundle the library put into
-// this component's seed webhook configuration (it is read on every reconciliation, so a rotated CA reaches the
-// shoots with their next reconciliation).
+// this component's seed webhook configuration (read on every reconciliation; when it changes,
+// actuator.AddShootWebhookRefresh rewrites every shoot's pod webhook configurations).
 func podWebhookClientConfig(mgr manager.Manager, server extensionscmdwebhook.ServerConfig) func(context.Context) (func(string) admissionregistrationv1.WebhookClientConfig, error) {
 	return func(ctx context.Context) (func(string) admissionregistrationv1.WebhookClientConfig, error) {
 		seedConfig := &admissionregistrationv1.MutatingWebhookConfiguration{}

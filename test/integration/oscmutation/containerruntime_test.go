@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -21,6 +22,7 @@ import (
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 )
@@ -120,7 +122,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			Spec: extensionsv1alpha1.ContainerRuntimeSpec{
 				DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "kata", ProviderConfig: rawJSON(`{` + kataAPI + `,"hypervisors":["vmware"]}`)},
 				BinaryPath:  "/var/bin/containerruntimes",
-				WorkerPool:  extensionsv1alpha1.ContainerRuntimeWorkerPool{Name: "kata"},
+				WorkerPool:  extensionsv1alpha1.ContainerRuntimeWorkerPool{Name: "kata", Selector: metav1.LabelSelector{MatchLabels: map[string]string{"worker.gardener.cloud/pool": "kata"}}},
 			},
 		}
 		Expect(land.Client.Create(ctx, cr)).To(Succeed())
@@ -242,3 +244,60 @@ func managedResourceContent(namespace, name string) string {
 	}
 	return out.String()
 }
+
+var _ = Describe("The shoot webhook CA refresh of the seed component", func() {
+	It("gives every shoot's pod webhook configurations the new CA bundle when the seed webhook configuration's changes", func() {
+		cr := gvisorContainerRuntime("gvisor-ca")
+		Expect(land.Client.Create(ctx, cr)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
+			Eventually(func() bool {
+				return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
+			}).WithTimeout(time.Minute).Should(BeTrue())
+		})
+		Eventually(func(g Gomega) {
+			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr)).To(Succeed())
+			g.Expect(cr.Status.LastOperation).NotTo(BeNil())
+			g.Expect(cr.Status.LastOperation.State).To(Equal(gardencorev1beta1.LastOperationStateSucceeded))
+		}).WithTimeout(time.Minute).Should(Succeed())
+
+		By("adding a second CA to the seed webhook configuration's bundle, as a CA rotation does")
+		seedConfig := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		Expect(land.Client.Get(ctx, client.ObjectKey{Name: "gardener-extension-runtime-sandbox"}, seedConfig)).To(Succeed())
+		original := seedConfig.DeepCopy()
+		extra, err := certs.LoadOrCreateAuthority(GinkgoT().TempDir(), "rotated-ca")
+		Expect(err).NotTo(HaveOccurred())
+		rotated := append(append([]byte{}, seedConfig.Webhooks[0].ClientConfig.CABundle...), extra.Bundle()...)
+		for i := range seedConfig.Webhooks {
+			seedConfig.Webhooks[i].ClientConfig.CABundle = rotated
+		}
+		Expect(land.Client.Patch(ctx, seedConfig, client.MergeFrom(original))).To(Succeed())
+		DeferCleanup(func() {
+			current := &admissionregistrationv1.MutatingWebhookConfiguration{}
+			Expect(land.Client.Get(ctx, client.ObjectKey{Name: original.Name}, current)).To(Succeed())
+			restored := current.DeepCopy()
+			restored.Webhooks = original.Webhooks
+			Expect(land.Client.Patch(ctx, restored, client.MergeFrom(current))).To(Succeed())
+		})
+
+		Eventually(func(g Gomega) {
+			objs, err := managedresources.GetObjects(ctx, land.Client, cr.Namespace, actuator.ShootManagedResourceName)
+			g.Expect(err).NotTo(HaveOccurred())
+			var bundles [][]byte
+			for _, obj := range objs {
+				switch config := obj.(type) {
+				case *admissionregistrationv1.MutatingWebhookConfiguration:
+					for _, w := range config.Webhooks {
+						bundles = append(bundles, w.ClientConfig.CABundle)
+					}
+				case *admissionregistrationv1.ValidatingWebhookConfiguration:
+					for _, w := range config.Webhooks {
+						bundles = append(bundles, w.ClientConfig.CABundle)
+					}
+				}
+			}
+			g.Expect(bundles).NotTo(BeEmpty())
+			g.Expect(bundles).To(HaveEach(Equal(rotated)))
+		}).WithTimeout(time.Minute).Should(Succeed())
+	})
+})
