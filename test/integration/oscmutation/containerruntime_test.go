@@ -140,13 +140,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 var _ = Describe("The health checks of the seed component", func() {
 	It("report a ContainerRuntime unhealthy until its ManagedResources are applied and its installer is ready in the shoot, then healthy", func() {
 		cr := gvisorContainerRuntime("gvisor-health")
-		Expect(land.Client.Create(ctx, cr)).To(Succeed())
-		DeferCleanup(func() {
-			Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
-			Eventually(func() bool {
-				return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
-			}).WithTimeout(time.Minute).Should(BeTrue())
-		})
+		createUntilCleanup(cr)
 
 		condition := func(g Gomega) gardencorev1beta1.Condition {
 			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr)).To(Succeed())
@@ -228,6 +222,18 @@ func gvisorContainerRuntime(name string) *extensionsv1alpha1.ContainerRuntime {
 	}
 }
 
+// createUntilCleanup creates the ContainerRuntime and, at the spec's cleanup, deletes it and waits until it is gone.
+func createUntilCleanup(cr *extensionsv1alpha1.ContainerRuntime) {
+	GinkgoHelper()
+	Expect(land.Client.Create(ctx, cr)).To(Succeed())
+	DeferCleanup(func() {
+		Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
+		}).WithTimeout(time.Minute).Should(BeTrue())
+	})
+}
+
 func rawJSON(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }
 
 // managedResourceContent returns the objects of a ManagedResource, encoded as YAML and concatenated.
@@ -248,13 +254,7 @@ func managedResourceContent(namespace, name string) string {
 var _ = Describe("The shoot webhook CA refresh of the seed component", func() {
 	It("gives every shoot's pod webhook configurations the new CA bundle when the seed webhook configuration's changes", func() {
 		cr := gvisorContainerRuntime("gvisor-ca")
-		Expect(land.Client.Create(ctx, cr)).To(Succeed())
-		DeferCleanup(func() {
-			Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
-			Eventually(func() bool {
-				return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
-			}).WithTimeout(time.Minute).Should(BeTrue())
-		})
+		createUntilCleanup(cr)
 		Eventually(func(g Gomega) {
 			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr)).To(Succeed())
 			g.Expect(cr.Status.LastOperation).NotTo(BeNil())
