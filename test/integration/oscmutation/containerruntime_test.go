@@ -148,6 +148,7 @@ var _ = Describe("The health checks of the seed component", func() {
 			g.Expect(c).NotTo(BeNil(), "no SystemComponentsHealthy condition yet")
 			return *c
 		}
+		waitUntilSucceeded(cr)
 		By("reporting it unhealthy while no gardener-resource-manager has applied its ManagedResources")
 		Eventually(func(g Gomega) {
 			c := condition(g)
@@ -234,6 +235,16 @@ func createUntilCleanup(cr *extensionsv1alpha1.ContainerRuntime) {
 	})
 }
 
+// waitUntilSucceeded waits until the ContainerRuntime's last operation succeeded: its ManagedResources exist.
+func waitUntilSucceeded(cr *extensionsv1alpha1.ContainerRuntime) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr)).To(Succeed())
+		g.Expect(cr.Status.LastOperation).NotTo(BeNil())
+		g.Expect(cr.Status.LastOperation.State).To(Equal(gardencorev1beta1.LastOperationStateSucceeded), cr.Status.LastOperation.Description)
+	}).WithTimeout(time.Minute).Should(Succeed())
+}
+
 func rawJSON(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }
 
 // managedResourceContent returns the objects of a ManagedResource, encoded as YAML and concatenated.
@@ -255,11 +266,7 @@ var _ = Describe("The shoot webhook CA refresh of the seed component", func() {
 	It("gives every shoot's pod webhook configurations the new CA bundle when the seed webhook configuration's changes", func() {
 		cr := gvisorContainerRuntime("gvisor-ca")
 		createUntilCleanup(cr)
-		Eventually(func(g Gomega) {
-			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr)).To(Succeed())
-			g.Expect(cr.Status.LastOperation).NotTo(BeNil())
-			g.Expect(cr.Status.LastOperation.State).To(Equal(gardencorev1beta1.LastOperationStateSucceeded))
-		}).WithTimeout(time.Minute).Should(Succeed())
+		waitUntilSucceeded(cr)
 
 		By("adding a second CA to the seed webhook configuration's bundle, as a CA rotation does")
 		seedConfig := &admissionregistrationv1.MutatingWebhookConfiguration{}
