@@ -65,47 +65,47 @@ type Mutator struct {
 
 // Mutate adds the runtimes' node configuration to a reconcile OSC whose pool requests them and leaves every other
 // OSC unchanged. Gardener's webhook library calls it for every request it decodes and answers with what it
-// does, so Mutate counts the request in metrics.AdmissionRequests by comparing the OSC before and after.
+// does, so Mutate counts the request in metrics.AdmissionRequests.
 func (m *Mutator) Mutate(ctx context.Context, newObj, _ client.Object) error {
 	obj, ok := newObj.(*extensionsv1alpha1.OperatingSystemConfig)
 	if !ok {
 		metrics.Refused(Name, metrics.RuntimeNone, metrics.ReasonBadRequest)
 		return fmt.Errorf("unexpected object of type %T, want an OperatingSystemConfig", newObj)
 	}
-	before := obj.DeepCopy()
-	runtimeLabel, reason, err := m.mutate(ctx, obj)
+	runtimeLabel, mutated, reason, err := m.mutate(ctx, obj)
 	switch {
 	case err != nil:
 		metrics.Refused(Name, runtimeLabel, reason)
 		return err
-	case apiequality.Semantic.DeepEqual(before, obj):
-		metrics.Unchanged(Name, runtimeLabel)
-	default:
+	case mutated:
 		metrics.Mutated(Name, runtimeLabel)
+	default:
+		metrics.Unchanged(Name, runtimeLabel)
 	}
 	return nil
 }
 
-// mutate does the work of Mutate. It returns the runtime label of obj (see requestedRuntimes) and, with an error,
-// the refusal reason to count.
-func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingSystemConfig) (runtimeLabel, reason string, err error) {
+// mutate does the work of Mutate. It returns the runtime label of obj (see requestedRuntimes), whether it changed
+// obj (OSCs it does not mutate are not copied for the comparison) and, with an error, the refusal reason to count.
+func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingSystemConfig) (runtimeLabel string, mutated bool, reason string, err error) {
 	if obj.DeletionTimestamp != nil || !osc.Requests(obj) {
-		return metrics.RuntimeNone, "", nil
+		return metrics.RuntimeNone, false, "", nil
 	}
 	cluster, err := extensionscontroller.GetCluster(ctx, m.Reader, obj.Namespace)
 	if err != nil {
-		return metrics.RuntimeNone, ReasonCluster, fmt.Errorf("reading the Cluster of OperatingSystemConfig %s/%s: %w", obj.Namespace, obj.Name, err)
+		return metrics.RuntimeNone, false, ReasonCluster, fmt.Errorf("reading the Cluster of OperatingSystemConfig %s/%s: %w", obj.Namespace, obj.Name, err)
 	}
 	if cluster.Shoot == nil {
-		return metrics.RuntimeNone, ReasonCluster, fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
+		return metrics.RuntimeNone, false, ReasonCluster, fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
 	}
 	runtimeLabel = m.requestedRuntimes(obj, cluster.Shoot)
+	before := obj.DeepCopy()
 	for _, rt := range m.Runtimes {
 		if err := osc.Mutate(obj, cluster.Shoot, rt); err != nil {
-			return runtimeLabel, metrics.ReasonInvalid, err
+			return runtimeLabel, false, metrics.ReasonInvalid, err
 		}
 	}
-	return runtimeLabel, "", nil
+	return runtimeLabel, !apiequality.Semantic.DeepEqual(before, obj), "", nil
 }
 
 // requestedRuntimes returns the types of m.Runtimes that the worker pool of obj requests in shoot, joined with "+"
