@@ -37,6 +37,9 @@ type shimConfig struct {
 func NodeConfig(cfg *v1alpha1.GVisorConfiguration) (*node.Config, error) {
 	handler, err := node.AddPlugin(node.RuntimeHandlerPath(Handler), map[string]any{
 		"runtime_type": RuntimeType,
+		// A privileged pod in the sandbox gets no host devices: with them, it could reach the node's disks and
+		// hardware from inside the sandbox.
+		"privileged_without_host_devices": true,
 		"options": map[string]any{
 			"TypeUrl":    RuntimeType + ".options",
 			"ConfigPath": ConfigPath,

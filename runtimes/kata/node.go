@@ -95,8 +95,9 @@ func addDevmapper(out *node.Config) error {
 	return nil
 }
 
-// devmapperUnit runs the setup script once per boot, before containerd, which cannot start its devmapper
-// snapshotter without the pool.
+// devmapperUnit runs the setup script once per boot, before containerd, whose devmapper snapshotter needs the pool
+// when it starts. containerd only wants it (WantedBy), never requires it: when the setup fails (no dm_thin_pool
+// module, no loop device), containerd and every other runtime handler still start, and only kata-fc cannot run.
 const devmapperUnit = `[Unit]
 Description=devmapper thin-pool for Kata Containers on Firecracker
 Before=containerd.service
@@ -108,6 +109,5 @@ RemainAfterExit=yes
 ExecStart=` + DevmapperSetupScriptPath + `
 
 [Install]
-WantedBy=multi-user.target
-RequiredBy=containerd.service
+WantedBy=multi-user.target containerd.service
 `

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -81,6 +82,58 @@ var _ = Describe("NodeConfig", func() {
 		Expect(os.WriteFile(path, script, 0o755)).To(Succeed())
 		out, err := exec.Command("bash", "-n", path).CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
+	})
+
+	Describe("the devmapper thin-pool of a Firecracker pool", func() {
+		var script, unit string
+		BeforeEach(func() {
+			cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+			Expect(err).NotTo(HaveOccurred())
+			data, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
+			Expect(err).NotTo(HaveOccurred())
+			script, unit = string(data), *cfg.Units[0].Content
+		})
+
+		It("zeroes newly provisioned blocks, so that one tenant's freed blocks never reach another's VM", func() {
+			Expect(script).To(ContainSubstring(`features="1 error_if_no_space"`))
+			Expect(script).To(ContainSubstring(`thin-pool ${meta_dev} ${data_dev} ${data_block_size} ${low_water_mark} ${features}`))
+			// skip_block_zeroing appears only where a pool of an earlier version is detected and switched.
+			for _, line := range strings.Split(script, "\n") {
+				if strings.Contains(line, "skip_block_zeroing") {
+					Expect(line).To(Or(HaveSuffix("*skip_block_zeroing* ]]; then"), HavePrefix("#")), line)
+				}
+			}
+		})
+
+		It("never takes containerd down: containerd wants the setup but does not require it", func() {
+			Expect(unit).NotTo(ContainSubstring("Requires="))
+			Expect(unit).NotTo(ContainSubstring("RequiredBy="))
+			Expect(unit).NotTo(ContainSubstring("BindsTo="))
+			Expect(unit).To(ContainSubstring("Before=containerd.service"))
+			Expect(unit).To(ContainSubstring("WantedBy=multi-user.target containerd.service"))
+		})
+
+		It("is a unit systemd accepts (systemd-analyze verify, with the script in place)", func() {
+			analyze, err := exec.LookPath("systemd-analyze")
+			Expect(err).NotTo(HaveOccurred(), "systemd-analyze (Debian package systemd) is needed; make node-packages installs it")
+			root := GinkgoT().TempDir()
+			// systemd resolves the unit's dependencies (sysinit.target, ...) against the units below the root.
+			Expect(exec.Command("cp", "-r", "/lib/systemd/system", filepath.Join(root, "lib-systemd-system")).Run()).To(Succeed())
+			Expect(os.MkdirAll(filepath.Join(root, "usr/lib/systemd"), 0o755)).To(Succeed())
+			Expect(os.Rename(filepath.Join(root, "lib-systemd-system"), filepath.Join(root, "usr/lib/systemd/system"))).To(Succeed())
+			unitPath := filepath.Join("/etc/systemd/system", DevmapperUnitName)
+			for file, content := range map[string]struct {
+				data string
+				mode os.FileMode
+			}{unitPath: {unit, 0o644}, DevmapperSetupScriptPath: {script, 0o755}} {
+				Expect(os.MkdirAll(filepath.Join(root, filepath.Dir(file)), 0o755)).To(Succeed())
+				Expect(os.WriteFile(filepath.Join(root, file), []byte(content.data), content.mode)).To(Succeed())
+			}
+			out, err := exec.Command(analyze, "verify", "--root="+root, unitPath).CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+			// systemd-analyze reports bad settings as warnings with exit code 0: any output is a finding.
+			Expect(strings.TrimSpace(string(out))).To(BeEmpty())
+		})
 	})
 
 	It("refuses an invalid providerConfig with the field path", func() {

@@ -80,6 +80,8 @@ var _ = Describe("the extension's OSC mutation on a node", func() {
 		Expect(runtimeHandlers(dump)).To(HaveKeyWithValue("runsc", And(
 			HaveKeyWithValue("runtime_type", gvisor.RuntimeType),
 			HaveKeyWithValue("options", Equal(map[string]any{"TypeUrl": gvisor.RuntimeType + ".options", "ConfigPath": gvisor.ConfigPath})),
+			// containerd reads it: a privileged pod in the sandbox gets no host devices.
+			HaveKeyWithValue("privileged_without_host_devices", true),
 		)))
 
 		flags, err := nodetruth.RunscConfigFlags(files[gvisor.ConfigPath])
