@@ -22,16 +22,25 @@ const PayloadDir = "/installer/bin"
 // /installer/bin/gvisor.
 func SourceDir(runtimeType string) string { return filepath.Join(PayloadDir, runtimeType) }
 
-// modeBits are the bits of a file mode that Install copies from a source file to its target.
-const modeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+// installedBits are the bits of a file mode that Install copies from a source file to its target: the
+// permissions only. A setuid or setgid binary on the host would hand root to whoever can run it.
+const installedBits = fs.ModePerm
+
+// comparedBits are the bits of a target's mode that must match: a target with a setuid, setgid or sticky bit
+// (e.g. left by another installer) is replaced by one without.
+const comparedBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 // Install copies every regular file below the directory src into the directory dst, keeping the relative layout
-// and the file modes, and returns the relative paths of the files it created or replaced, in lexical order. A
-// target that already has the content and mode of its source is left alone. A file is replaced atomically: its
-// new content is written to a temporary file in the target's directory, synced, and renamed over the target, and
-// the directory is synced. The existing target is never opened for writing, so a process executing it keeps its
-// old inode. Entries of src that are neither directories nor regular files (e.g. symlinks) are skipped.
+// and the file permissions (never setuid, setgid or sticky bits), and returns the relative paths of the files it
+// created or replaced, in lexical order. A target that already has the content and mode of its source is left
+// alone. A file is replaced atomically: its new content is written to a temporary file in the target's directory,
+// synced, and renamed over the target, and the directory is synced. The existing target is never opened for
+// writing, so a process executing it keeps its old inode. An entry of src that is neither a directory nor a regular
+// file (a symlink, a device, a socket) is refused before anything is written: it could point the host at anything.
 func Install(src, dst string) ([]string, error) {
+	if err := checkSource(src); err != nil {
+		return nil, err
+	}
 	var changed []string
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -46,13 +55,10 @@ func Install(src, dst string) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("reading source %s: %w", path, err)
 		}
-		switch {
-		case d.IsDir():
+		if d.IsDir() {
 			if err := os.MkdirAll(target, info.Mode().Perm()|0o700); err != nil {
 				return fmt.Errorf("creating directory %s: %w", target, err)
 			}
-			return nil
-		case !info.Mode().IsRegular():
 			return nil
 		}
 		replaced, err := installFile(path, target, info)
@@ -67,6 +73,35 @@ func Install(src, dst string) ([]string, error) {
 	return changed, err
 }
 
+// checkSource refuses a source tree with an entry that is neither a directory nor a regular file.
+func checkSource(src string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading source %s: %w", path, err)
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return fmt.Errorf("source %s is a %s, not a regular file or directory: the payload must not hold links or special files", path, describeType(d.Type()))
+		}
+		return nil
+	})
+}
+
+// describeType names the type of a directory entry that is neither a directory nor a regular file.
+func describeType(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeSymlink != 0:
+		return "symlink"
+	case t&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "special file"
+	}
+}
+
 // installFile puts the regular file source (described by info) at target, unless target is a regular file with
 // the same mode and content already; it reports whether it wrote target.
 func installFile(source, target string, info fs.FileInfo) (bool, error) {
@@ -77,7 +112,7 @@ func installFile(source, target string, info fs.FileInfo) (bool, error) {
 	if same {
 		return false, nil
 	}
-	return true, replace(source, target, info.Mode()&modeBits)
+	return true, replace(source, target, info.Mode()&installedBits)
 }
 
 // identical reports whether target is a regular file with the mode, size and SHA-256 of source.
@@ -89,7 +124,7 @@ func identical(source, target string, info fs.FileInfo) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("inspecting target %s: %w", target, err)
 	}
-	if !existing.Mode().IsRegular() || existing.Mode()&modeBits != info.Mode()&modeBits || existing.Size() != info.Size() {
+	if !existing.Mode().IsRegular() || existing.Mode()&comparedBits != info.Mode()&installedBits || existing.Size() != info.Size() {
 		return false, nil
 	}
 	sourceSum, err := sha256File(source)

@@ -86,12 +86,45 @@ func tempFiles(dir string) []string {
 	return temps
 }
 
-var _ = Describe("Install", func() {
-	var src, dst string
+// nobody is the user the failure-path tests act as when they run as root (as CI does): root reads and writes files
+// of any mode, so the failures they provoke would not happen.
+const nobody = 65534
 
+// actAsNobody makes the process act as nobody until the end of the spec when it runs as root, so that file modes
+// apply to it. The test tree is opened up for nobody to walk; the effective user is restored at cleanup (Go
+// applies it to all threads).
+func actAsNobody() {
+	GinkgoHelper()
+	if os.Geteuid() != 0 {
+		return
+	}
+	Expect(filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(path, nobody, nobody)
+	})).To(Succeed())
+	// The temporary directories above the tree are root's and private: let nobody pass through them.
+	for dir := filepath.Dir(root); dir != os.TempDir() && dir != "/"; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.Chmod(dir, info.Mode().Perm()|0o111)).To(Succeed())
+	}
+	Expect(syscall.Setegid(nobody)).To(Succeed())
+	Expect(syscall.Seteuid(nobody)).To(Succeed())
+	DeferCleanup(func() {
+		Expect(syscall.Seteuid(0)).To(Succeed())
+		Expect(syscall.Setegid(0)).To(Succeed())
+	})
+}
+
+// root is the host root of a spec, src the image's directory and dst the hostPath mount below it.
+var root, src, dst string
+
+var _ = Describe("Install", func() {
 	BeforeEach(func() {
 		// The host root: the image's directory and the hostPath mount are on one file system, like in the pod.
-		root := GinkgoT().TempDir()
+		root = GinkgoT().TempDir()
 		src = filepath.Join(root, "installer", "bin")
 		dst = filepath.Join(root, "var", "bin", "containerruntimes")
 		write(src, image)
@@ -116,13 +149,37 @@ var _ = Describe("Install", func() {
 		Expect(read(dst)).To(Equal(image))
 	})
 
-	It("skips entries of the source that are not regular files", func() {
-		Expect(os.Symlink("runsc", filepath.Join(src, "runsc-link"))).To(Succeed())
+	DescribeTable("refuses a source with an entry that is neither a directory nor a regular file, and writes nothing",
+		func(create func(path string) error, kind string) {
+			path := filepath.Join(src, "kata", "odd")
+			Expect(create(path)).To(Succeed())
+			Expect(os.RemoveAll(dst)).To(Succeed())
+			changed, err := installer.Install(src, dst)
+			Expect(err).To(MatchError(ContainSubstring("source " + path + " is a " + kind + ", not a regular file or directory")))
+			Expect(changed).To(BeEmpty())
+			_, err = os.Stat(dst)
+			Expect(err).To(MatchError(fs.ErrNotExist))
+		},
+		Entry("a symlink to a binary", func(path string) error { return os.Symlink("../runsc", path) }, "symlink"),
+		Entry("a symlink to the host's root", func(path string) error { return os.Symlink("/", path) }, "symlink"),
+		Entry("a named pipe", func(path string) error { return syscall.Mkfifo(path, 0o644) }, "named pipe"),
+	)
+
+	It("installs setuid and setgid binaries without those bits, and strips them from an existing target", func() {
+		Expect(os.Chmod(filepath.Join(src, "runsc"), 0o755|fs.ModeSetuid|fs.ModeSetgid)).To(Succeed())
+		_, err := installer.Install(src, dst)
+		Expect(err).NotTo(HaveOccurred())
+		info, err := os.Stat(filepath.Join(dst, "runsc"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(info.Mode()).To(Equal(fs.FileMode(0o755)))
+
+		Expect(os.Chmod(filepath.Join(dst, "runsc"), 0o755|fs.ModeSetuid)).To(Succeed())
 		changed, err := installer.Install(src, dst)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(changed).NotTo(ContainElement("runsc-link"))
-		_, err = os.Lstat(filepath.Join(dst, "runsc-link"))
-		Expect(err).To(MatchError(fs.ErrNotExist))
+		Expect(changed).To(Equal([]string{"runsc"}))
+		info, err = os.Stat(filepath.Join(dst, "runsc"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(info.Mode()).To(Equal(fs.FileMode(0o755)))
 	})
 
 	Context("when the binaries were installed before", func() {
@@ -238,9 +295,7 @@ var _ = Describe("Install", func() {
 			return src
 		}, "reading source"),
 		Entry("unreadable source file", func() string {
-			if os.Geteuid() == 0 {
-				Skip("root reads files of any mode")
-			}
+			actAsNobody()
 			path := filepath.Join(src, "kata", "configuration.toml")
 			Expect(os.Chmod(path, 0)).To(Succeed())
 			return path
@@ -256,9 +311,7 @@ var _ = Describe("Install", func() {
 			return target
 		}, "renaming"),
 		Entry("read-only destination", func() string {
-			if os.Geteuid() == 0 {
-				Skip("root writes to directories of any mode")
-			}
+			actAsNobody()
 			Expect(os.Chmod(dst, 0o555)).To(Succeed())
 			DeferCleanup(os.Chmod, dst, fs.FileMode(0o755))
 			return filepath.Join(dst, "containerd-shim-kata-v2")
