@@ -117,9 +117,21 @@ START_FLAGS = --kubeconfig=dev/kubeconfig \
 generate-controller-registration:
 	go run ./hack/generate-controller-registration --output example/controller-registration.yaml
 
-## bench: benchmarks (ratios against a baseline measured in the same run).
-bench:
-	go test -run '^$$' -bench . -benchmem $(GO_PACKAGES)
+BENCH_DIR      := $(CACHE_DIR)/bench
+BENCH_PACKAGES := ./test/bench/... ./validators/shoot/...
+BENCH_FLAGS    ?=
+
+## bench: benchmarks, each against a baseline measured in the same run: the admission handlers in-process against
+## a no-op handler (go test -bench), then (test/bench/cmd/bench) pod CREATEs through kube-apiserver for every
+## variant, the webhook server alone under load and the seed component's memory with many Clusters. Figures in
+## .cache/bench/report.md; the last line is the headline. BENCH_FLAGS are passed to test/bench/cmd/bench.
+bench: control-plane
+	@mkdir -p $(BENCH_DIR)/bin
+	go build -o $(BENCH_DIR)/bin/ ./test/bench/cmd/bench ./test/bench/cmd/noop-webhook
+	go build -ldflags "-s -w" -o $(BENCH_DIR)/bin/ ./cmd/gardener-extension-runtime-sandbox
+	set -o pipefail; go test -run '^$$' -bench . -benchmem -count 1 $(BENCH_PACKAGES) | tee $(BENCH_DIR)/micro.txt
+	$(BENCH_DIR)/bin/bench --out=$(BENCH_DIR) --micro=$(BENCH_DIR)/micro.txt \
+		--seed-binary=$(BENCH_DIR)/bin/gardener-extension-runtime-sandbox --noop-binary=$(BENCH_DIR)/bin/noop-webhook $(BENCH_FLAGS)
 
 PAYLOAD_DIR    := $(CACHE_DIR)/payload/bin
 RELEASE_DIR    := $(CACHE_DIR)/release

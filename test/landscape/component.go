@@ -18,13 +18,19 @@ type Component struct {
 	// URL is where the component serves its webhooks, e.g. https://127.0.0.1:40123.
 	URL string
 
+	runCtx context.Context
 	cancel context.CancelFunc
 	done   chan error
 	dir    string
+	pid    int
 }
 
 // CertDir is the component's webhook certificate directory (see package certs).
 func (c *Component) CertDir() string { return filepath.Join(c.dir, "certs") }
+
+// PID is the process id of a component that runs as its own process (see StartSeedProcess), 0 for one that runs
+// in-process.
+func (c *Component) PID() int { return c.pid }
 
 // Stop stops the component and waits until it has returned.
 func (c *Component) Stop() error {
@@ -36,21 +42,38 @@ func (c *Component) Stop() error {
 // startComponent runs a component's command in-process with its webhooks served on a free loopback port and
 // registered by URL over TLS, then waits until probe succeeds, i.e. the API server reaches them.
 func (l *Landscape) startComponent(ctx context.Context, name string, newCommand func(context.Context) *cobra.Command, probe func(context.Context) error, extraArgs ...string) (*Component, error) {
+	c, args, err := l.newComponent(ctx, name, extraArgs)
+	if err != nil {
+		return nil, err
+	}
+	cmd := newCommand(c.runCtx)
+	cmd.SetArgs(args)
+	go func() { c.done <- cmd.Execute() }()
+
+	if err := waitUntilReady(ctx, c.done, probe); err != nil {
+		return nil, errors.Join(fmt.Errorf("%s: %w", name, err), c.Stop())
+	}
+	return c, nil
+}
+
+// newComponent prepares a component's working directory (kubeconfig, certificate directory) and free ports and
+// returns it, not yet running, with its command line: the landscape's flags, then extraArgs.
+func (l *Landscape) newComponent(ctx context.Context, name string, extraArgs []string) (*Component, []string, error) {
 	dir, err := os.MkdirTemp("", "runtime-sandbox-"+name+"-")
 	if err != nil {
-		return nil, fmt.Errorf("creating a working directory: %w", err)
+		return nil, nil, fmt.Errorf("creating a working directory: %w", err)
 	}
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := l.WriteKubeconfig(kubeconfig); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	webhookPort, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	healthPort, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	args := append([]string{
 		"--kubeconfig=" + kubeconfig,
@@ -66,15 +89,7 @@ func (l *Landscape) startComponent(ctx context.Context, name string, newCommand 
 	}, extraArgs...)
 
 	runCtx, cancel := context.WithCancel(ctx)
-	c := &Component{URL: "https://127.0.0.1:" + strconv.Itoa(webhookPort), cancel: cancel, done: make(chan error, 1), dir: dir}
-	cmd := newCommand(runCtx)
-	cmd.SetArgs(args)
-	go func() { c.done <- cmd.Execute() }()
-
-	if err := waitUntilReady(ctx, c.done, probe); err != nil {
-		return nil, errors.Join(fmt.Errorf("%s: %w", name, err), c.Stop())
-	}
-	return c, nil
+	return &Component{URL: "https://127.0.0.1:" + strconv.Itoa(webhookPort), runCtx: runCtx, cancel: cancel, done: make(chan error, 1), dir: dir}, args, nil
 }
 
 // waitUntilReady polls probe until it succeeds, the component exits or two minutes pass.

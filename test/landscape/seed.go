@@ -30,8 +30,12 @@ const LocalInstallerImage = "runtime-sandbox-installer:local"
 // registered by URL over TLS and its ContainerRuntime controller, and waits until the API server calls the
 // webhooks. It needs BootstrapSeed first.
 func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Component, error) {
-	args := append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation"}, extraArgs...)
-	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, args...)
+	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, seedArgs(extraArgs)...)
+}
+
+// seedArgs are the seed component's flags in the landscape besides the common ones (see newComponent).
+func seedArgs(extraArgs []string) []string {
+	return append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation"}, extraArgs...)
 }
 
 // BootstrapSeed creates the seed side of the sample Shoot: its namespace, its Cluster resource, which carries

@@ -23,6 +23,8 @@ type Options struct {
 	manager *extensionscmdcontroller.ManagerOptions
 	webhook *extensionscmdwebhook.AddToManagerOptions
 	all     extensionscmdcontroller.OptionAggregator
+
+	pprofBindAddress string
 }
 
 // NewOptions returns the options of the component name (e.g. "runtime-sandbox") serving the webhooks of switches.
@@ -51,7 +53,10 @@ func (o *Options) ServerConfig() extensionscmdwebhook.ServerConfig {
 }
 
 // AddFlags adds the options' flags to fs.
-func (o *Options) AddFlags(fs *pflag.FlagSet) { o.all.AddFlags(fs) }
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.all.AddFlags(fs)
+	fs.StringVar(&o.pprofBindAddress, "pprof-bind-address", "", "TCP address to serve Go's pprof profiles on (e.g. 127.0.0.1:6060); empty for none. Profiles reveal memory contents: bind to loopback.")
+}
 
 // Run completes the options, sets up logging and runs the webhook server (see Run) until ctx is done.
 func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
@@ -59,5 +64,7 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 		return fmt.Errorf("completing options: %w", err)
 	}
 	logf.SetLogger(o.manager.Completed().Logger)
-	return Run(ctx, o.name, o.rest.Completed().Config, o.manager.Completed().Options(), o.webhook.Completed(), extra, setup, schemes...)
+	mgrOptions := o.manager.Completed().Options()
+	mgrOptions.PprofBindAddress = o.pprofBindAddress
+	return Run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), extra, setup, schemes...)
 }
