@@ -26,9 +26,10 @@ import (
 )
 
 // Memory is a Go process's memory: its live heap right after a forced garbage collection, the heap spans in use,
-// and its resident set size.
+// its resident set size, and how much of that is anonymous memory (heap, stacks, runtime) and mapped files (the
+// binary's code and data).
 type Memory struct {
-	HeapAlloc, HeapInuse, RSS uint64
+	HeapAlloc, HeapInuse, RSS, RSSAnon, RSSFile uint64
 }
 
 // ReadMemory forces a garbage collection in the process pid through its pprof endpoint (e.g.
@@ -63,9 +64,11 @@ func ReadMemory(ctx context.Context, pprofURL string, pid int, profile string) (
 	if m.HeapAlloc == 0 {
 		return m, fmt.Errorf("the heap profile of %s has no HeapAlloc", pprofURL)
 	}
-	if m.RSS, _, err = RSS(pid); err != nil {
+	status, err := ProcStatus(pid)
+	if err != nil {
 		return m, err
 	}
+	m.RSS, m.RSSAnon, m.RSSFile = status["VmRSS"], status["RssAnon"], status["RssFile"]
 	if profile != "" {
 		if err := Download(ctx, pprofURL+"/debug/pprof/heap", profile); err != nil {
 			return m, err

@@ -12,26 +12,31 @@ import (
 
 // RSS returns the resident set size of process pid and its peak so far (VmRSS and VmHWM), in bytes.
 func RSS(pid int) (rss, peak uint64, err error) {
+	status, err := ProcStatus(pid)
+	return status["VmRSS"], status["VmHWM"], err
+}
+
+// ProcStatus returns the memory figures of process pid's /proc status (VmRSS, VmHWM, RssAnon, RssFile, ...), in
+// bytes.
+func ProcStatus(pid int) (map[string]uint64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, fmt.Errorf("reading the status of process %d: %w", pid, err)
+		return nil, fmt.Errorf("reading the status of process %d: %w", pid, err)
 	}
+	status := map[string]uint64{}
 	for _, line := range strings.Split(string(data), "\n") {
 		key, value, ok := strings.Cut(line, ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
+		value = strings.TrimSpace(value)
+		if !ok || !strings.HasSuffix(value, " kB") {
 			continue
 		}
-		kib, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		kib, err := strconv.ParseUint(strings.TrimSuffix(value, " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("parsing %s of process %d: %w", key, pid, err)
+			return nil, fmt.Errorf("parsing %s of process %d: %w", key, pid, err)
 		}
-		if key == "VmRSS" {
-			rss = kib << 10
-		} else {
-			peak = kib << 10
-		}
+		status[key] = kib << 10
 	}
-	return rss, peak, nil
+	return status, nil
 }
 
 // Pin restricts every thread of process pid to the given CPUs (threads it starts later inherit it). Go runtimes

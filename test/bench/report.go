@@ -140,10 +140,11 @@ func (res Results) WriteMarkdown(w io.Writer) {
 	if len(res.Memory) > 0 {
 		fmt.Fprintln(w, "### Seed component memory with realistic Clusters (after a forced GC)")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| Clusters | live heap MiB | heap in use MiB | RSS MiB |")
-		fmt.Fprintln(w, "|---|---|---|---|")
+		fmt.Fprintln(w, "| Clusters | live heap MiB | heap in use MiB | RSS MiB | of it anonymous MiB | of it files MiB |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, m := range res.Memory {
-			fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f |\n", m.Clusters, mib(m.Memory.HeapAlloc), mib(m.Memory.HeapInuse), mib(m.Memory.RSS))
+			fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %.1f | %.1f |\n", m.Clusters, mib(m.Memory.HeapAlloc), mib(m.Memory.HeapInuse),
+				mib(m.Memory.RSS), mib(m.Memory.RSSAnon), mib(m.Memory.RSSFile))
 		}
 		if growth, ok := res.GrowthPer10Clusters(); ok {
 			fmt.Fprintf(w, "\nGrowth of the live heap between %d and %d Clusters: %.3f MiB per 10 Clusters.\n", res.Memory[len(res.Memory)-2].Clusters, res.Memory[len(res.Memory)-1].Clusters, growth)

@@ -237,7 +237,7 @@ func load(ctx context.Context, o options, res *bench.Results, c client.Client, s
 		{"pod webhook", annotatedURL, seedCA, seed.PID(), 8, false},
 		{"pod webhook", annotatedURL, seedCA, seed.PID(), 1, true},
 		{"pod webhook", annotatedURL, seedCA, seed.PID(), 8, true},
-		{"no-op webhook", noopURL + "/noop", noopCA, 0, 8, true},
+		{"no-op webhook", noopURL + "/noop", noopCA, noopPID, 8, true},
 	}
 	for _, r := range runs {
 		if r.pinned && len(cpus) < 2 {
