@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -25,6 +26,10 @@ type Options struct {
 	all     extensionscmdcontroller.OptionAggregator
 
 	pprofBindAddress string
+
+	// CacheTransform, if set, is applied to every object the manager's cache keeps, after their managedFields are
+	// dropped (e.g. to drop what no reader of an object uses).
+	CacheTransform toolscache.TransformFunc
 }
 
 // NewOptions returns the options of the component name (e.g. "runtime-sandbox") serving the webhooks of switches.
@@ -66,5 +71,6 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 	logf.SetLogger(o.manager.Completed().Logger)
 	mgrOptions := o.manager.Completed().Options()
 	mgrOptions.PprofBindAddress = o.pprofBindAddress
+	mgrOptions.Cache.DefaultTransform = cacheTransform(o.CacheTransform)
 	return Run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), extra, setup, schemes...)
 }
