@@ -27,8 +27,8 @@ var _ = Describe("trimCluster", func() {
 		shoot := &gardencorev1beta1.Shoot{
 			ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-p", Annotations: map[string]string{"confirmation.gardener.cloud/deletion": "true"}},
 			Spec: gardencorev1beta1.ShootSpec{
-				Kubernetes: gardencorev1beta1.Kubernetes{Version: "1.36.0"},
-				Provider:   gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{{Name: "gvisor", CRI: &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: []gardencorev1beta1.ContainerRuntime{{Type: "gvisor"}}}}}},
+				Kubernetes:  gardencorev1beta1.Kubernetes{Version: "1.36.0"},
+				Provider:    gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{{Name: "gvisor", CRI: &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: []gardencorev1beta1.ContainerRuntime{{Type: "gvisor"}}}}}},
 				Hibernation: &gardencorev1beta1.Hibernation{Enabled: new(true)},
 			},
 			Status: gardencorev1beta1.ShootStatus{LastOperation: &gardencorev1beta1.LastOperation{State: gardencorev1beta1.LastOperationStateFailed}},
