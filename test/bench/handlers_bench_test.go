@@ -28,6 +28,7 @@ import (
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
+	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
@@ -246,10 +247,14 @@ func reviewOf(b *testing.B, obj any, kind string, resource schema.GroupVersionRe
 }
 
 // oscHandler returns the OSC webhook's handler as Gardener's webhook library builds it, reading the Clusters from
-// a reader that copies, as the manager's cache does, and the realistic Cluster it holds.
+// a reader that holds them as the seed component's cache does (transformed) and copies them as it does, and the
+// realistic Cluster it holds.
 func oscHandler(b *testing.B) (http.Handler, *extensionsv1alpha1.Cluster) {
 	cluster, err := bench.RealisticCluster(0)
 	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := seedapp.TrimCluster(cluster); err != nil {
 		b.Fatal(err)
 	}
 	scheme := runtime.NewScheme()

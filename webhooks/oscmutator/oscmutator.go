@@ -91,21 +91,35 @@ func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingS
 	if obj.DeletionTimestamp != nil || !osc.Requests(obj) {
 		return metrics.RuntimeNone, false, "", nil
 	}
-	cluster, err := extensionscontroller.GetCluster(ctx, m.Reader, obj.Namespace)
+	shoot, err := m.shootOf(ctx, obj.Namespace)
 	if err != nil {
 		return metrics.RuntimeNone, false, ReasonCluster, fmt.Errorf("reading the Cluster of OperatingSystemConfig %s/%s: %w", obj.Namespace, obj.Name, err)
 	}
-	if cluster.Shoot == nil {
-		return metrics.RuntimeNone, false, ReasonCluster, fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
-	}
-	runtimeLabel = m.requestedRuntimes(obj, cluster.Shoot)
+	runtimeLabel = m.requestedRuntimes(obj, shoot)
 	before := obj.DeepCopy()
 	for _, rt := range m.Runtimes {
-		if err := osc.Mutate(obj, cluster.Shoot, rt); err != nil {
+		if err := osc.Mutate(obj, shoot, rt); err != nil {
 			return runtimeLabel, false, metrics.ReasonInvalid, err
 		}
 	}
 	return runtimeLabel, !apiequality.Semantic.DeepEqual(before, obj), "", nil
+}
+
+// shootOf returns the Shoot of the Cluster of namespace. Only the Shoot is decoded: the Cluster's CloudProfile and
+// Seed are not needed here (and a CloudProfile is often more than 100 KiB).
+func (m *Mutator) shootOf(ctx context.Context, namespace string) (*gardencorev1beta1.Shoot, error) {
+	cluster := &extensionsv1alpha1.Cluster{}
+	if err := m.Reader.Get(ctx, client.ObjectKey{Name: namespace}, cluster); err != nil {
+		return nil, err
+	}
+	shoot, err := extensionscontroller.ShootFromCluster(cluster)
+	if err != nil {
+		return nil, fmt.Errorf("decoding its Shoot: %w", err)
+	}
+	if shoot == nil {
+		return nil, fmt.Errorf("the Cluster %s carries no Shoot", namespace)
+	}
+	return shoot, nil
 }
 
 // requestedRuntimes returns the types of m.Runtimes that the worker pool of obj requests in shoot, joined with "+"

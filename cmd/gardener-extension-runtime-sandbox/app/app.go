@@ -28,7 +28,7 @@ const Name = "runtime-sandbox"
 func NewCommand(ctx context.Context) *cobra.Command {
 	switches := webhookSwitches()
 	opts := webhookserver.NewOptions(Name, switches)
-	opts.CacheTransform = trimCluster
+	opts.CacheTransform = TrimCluster
 	ctrlOpts := &controllerOptions{
 		server:             opts.ServerConfig,
 		oscWebhookDisabled: func() bool { return slices.Contains(switches.Disabled, oscmutator.Name) },

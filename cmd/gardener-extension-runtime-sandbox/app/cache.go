@@ -8,7 +8,8 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 )
 
-// trimCluster is the seed component's cache transform for Clusters: it keeps of a Cluster's CloudProfile and Seed
+// TrimCluster is the seed component's cache transform for Clusters (exported for the benchmarks, which read Clusters as
+// the component's cache holds them): it keeps of a Cluster's CloudProfile and Seed
 // only their apiVersion, kind and name, and the Shoot as it is. Every reader of Clusters in this component uses
 // nothing else: the OSC webhook, the ContainerRuntime actuator and the CA refresh read the Shoot's worker pools and
 // Kubernetes version; Gardener's ContainerRuntime and health check controllers and their predicates read the
@@ -17,7 +18,7 @@ import (
 // gardenlet puts a whole CloudProfile (often more than 100 KiB: machine images by region) into every Cluster of a
 // seed, so with hundreds of shoots the cache would otherwise hold hundreds of copies of it. A reader that needs
 // more of the CloudProfile or the Seed must change this.
-func trimCluster(obj any) (any, error) {
+func TrimCluster(obj any) (any, error) {
 	cluster, ok := obj.(*extensionsv1alpha1.Cluster)
 	if !ok {
 		return obj, nil
@@ -30,7 +31,7 @@ func trimCluster(obj any) (any, error) {
 	return cluster, nil
 }
 
-// identity is what trimCluster keeps of an embedded object.
+// identity is what TrimCluster keeps of an embedded object.
 type identity struct {
 	APIVersion string `json:"apiVersion,omitempty"`
 	Kind       string `json:"kind,omitempty"`

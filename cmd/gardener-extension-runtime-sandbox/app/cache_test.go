@@ -14,7 +14,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 )
 
-var _ = Describe("trimCluster", func() {
+var _ = Describe("TrimCluster", func() {
 	raw := func(obj runtime.Object, kind string) runtime.RawExtension {
 		obj.GetObjectKind().SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind(kind))
 		data, err := json.Marshal(obj)
@@ -47,7 +47,7 @@ var _ = Describe("trimCluster", func() {
 
 	It("keeps the Shoot and only the identity of the CloudProfile and the Seed, which still decode", func() {
 		shootRaw := string(cluster.Spec.Shoot.Raw)
-		obj, err := trimCluster(cluster)
+		obj, err := TrimCluster(cluster)
 		Expect(err).NotTo(HaveOccurred())
 		trimmed := obj.(*extensionsv1alpha1.Cluster)
 		Expect(string(trimmed.Spec.Shoot.Raw)).To(Equal(shootRaw))
@@ -63,7 +63,7 @@ var _ = Describe("trimCluster", func() {
 	})
 
 	It("keeps what Gardener's controllers read from the Shoot", func() {
-		obj, err := trimCluster(cluster)
+		obj, err := TrimCluster(cluster)
 		Expect(err).NotTo(HaveOccurred())
 		s, err := extensionscontroller.ShootFromCluster(obj.(*extensionsv1alpha1.Cluster))
 		Expect(err).NotTo(HaveOccurred())
@@ -77,7 +77,7 @@ var _ = Describe("trimCluster", func() {
 	It("keeps a Cluster without a Seed, and embedded objects that are not JSON objects, as they are", func() {
 		cluster.Spec.Seed = nil
 		cluster.Spec.CloudProfile = runtime.RawExtension{Raw: []byte(`"not an object"`)}
-		obj, err := trimCluster(cluster)
+		obj, err := TrimCluster(cluster)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(obj.(*extensionsv1alpha1.Cluster).Spec.Seed).To(BeNil())
 		Expect(string(obj.(*extensionsv1alpha1.Cluster).Spec.CloudProfile.Raw)).To(Equal(`"not an object"`))
@@ -85,7 +85,7 @@ var _ = Describe("trimCluster", func() {
 
 	It("leaves other objects alone", func() {
 		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s"}, Data: map[string][]byte{"k": []byte("v")}}
-		obj, err := trimCluster(secret)
+		obj, err := TrimCluster(secret)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(obj).To(BeIdenticalTo(secret))
 		Expect(secret.Data).To(HaveKey("k"))
