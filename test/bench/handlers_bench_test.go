@@ -298,17 +298,21 @@ func (c cachedClusters) Get(_ context.Context, key client.ObjectKey, obj client.
 // size bytes.
 func padOSC(osc *extensionsv1alpha1.OperatingSystemConfig, size int) {
 	content := strings.Repeat("# configuration line of another component\n", 100) // 4.3 KB
-	for i := 0; ; i++ {
-		raw, _ := json.Marshal(osc)
-		if len(raw) >= size {
-			return
-		}
+	raw, _ := json.Marshal(osc)
+	for i, n := 0, len(raw); n < size; i++ {
+		var item any
 		if i%4 == 3 {
-			osc.Spec.Units = append(osc.Spec.Units, extensionsv1alpha1.Unit{Name: fmt.Sprintf("component-%d.service", i), Command: new(extensionsv1alpha1.CommandStart), Enable: new(true), Content: new(content)})
-			continue
+			unit := extensionsv1alpha1.Unit{Name: fmt.Sprintf("component-%d.service", i), Command: new(extensionsv1alpha1.CommandStart), Enable: new(true), Content: new(content)}
+			osc.Spec.Units = append(osc.Spec.Units, unit)
+			item = unit
+		} else {
+			file := extensionsv1alpha1.File{Path: fmt.Sprintf("/etc/component-%d/config", i), Permissions: new(uint32(0o644)),
+				Content: extensionsv1alpha1.FileContent{Inline: &extensionsv1alpha1.FileContentInline{Encoding: "b64", Data: base64.StdEncoding.EncodeToString([]byte(content))}}}
+			osc.Spec.Files = append(osc.Spec.Files, file)
+			item = file
 		}
-		osc.Spec.Files = append(osc.Spec.Files, extensionsv1alpha1.File{Path: fmt.Sprintf("/etc/component-%d/config", i), Permissions: new(uint32(0o644)),
-			Content: extensionsv1alpha1.FileContent{Inline: &extensionsv1alpha1.FileContentInline{Encoding: "b64", Data: base64.StdEncoding.EncodeToString([]byte(content))}}})
+		data, _ := json.Marshal(item)
+		n += len(data) + 1
 	}
 }
 
