@@ -30,6 +30,9 @@ type Attribution struct {
 	// Server is the mean time per pod the webhook servers spent serving (controller_runtime_webhook_latency_seconds:
 	// from reading the request to writing the response).
 	Server time.Duration
+	// APIServerCPU and ServerCPU are the CPU time per pod of kube-apiserver (process_cpu_seconds_total) and of the
+	// webhook server processes: what a pod costs them, however busy the machine was.
+	APIServerCPU, ServerCPU time.Duration
 }
 
 // MetricsSources are the endpoints Attribute reads.
@@ -38,11 +41,14 @@ type MetricsSources struct {
 	APIServer rest.Interface
 	// WebhookServers are the metrics URLs of the webhook servers (the seed component, the no-op webhook).
 	WebhookServers []string
+	// WebhookServerPIDs are the processes of the webhook servers.
+	WebhookServerPIDs []int
 }
 
 type attributionScrape struct {
 	apiserver Scrape
 	servers   []Scrape
+	serverCPU time.Duration
 }
 
 func (m MetricsSources) scrape(ctx context.Context) (attributionScrape, error) {
@@ -60,6 +66,13 @@ func (m MetricsSources) scrape(ctx context.Context) (attributionScrape, error) {
 			return s, err
 		}
 		s.servers = append(s.servers, scrape)
+	}
+	for _, pid := range m.WebhookServerPIDs {
+		cpu, err := CPUTime(pid)
+		if err != nil {
+			return s, err
+		}
+		s.serverCPU += cpu
 	}
 	return s, nil
 }
@@ -102,6 +115,9 @@ func (c *Creator) Attribute(ctx context.Context, v Variant, pods int, sources Me
 			a.Webhooks[name] = d
 		}
 	}
+	cpu := after.apiserver.Value("process_cpu_seconds_total", nil) - before.apiserver.Value("process_cpu_seconds_total", nil)
+	a.APIServerCPU = time.Duration(cpu / float64(pods) * float64(time.Second))
+	a.ServerCPU = (after.serverCPU - before.serverCPU) / time.Duration(pods)
 	for i := range after.servers {
 		a.Server += perPod(after.servers[i].Histogram("controller_runtime_webhook_latency_seconds", nil).Minus(before.servers[i].Histogram("controller_runtime_webhook_latency_seconds", nil)))
 	}

@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"os"
 	"strings"
 	"time"
 
@@ -126,5 +127,16 @@ var _ = Describe("Variants", func() {
 			Expect(keys).To(HaveKey(r.Num))
 			Expect(keys).To(HaveKey(r.Den))
 		}
+	})
+})
+
+var _ = Describe("Process figures", func() {
+	It("reads this process's CPU time and memory", func() {
+		_, err := CPUTime(os.Getpid())
+		Expect(err).NotTo(HaveOccurred())
+		status, err := ProcStatus(os.Getpid())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(status["VmRSS"]).To(BeNumerically(">", 0))
+		Expect(status["RssAnon"] + status["RssFile"]).To(BeNumerically("<=", status["VmRSS"]+status["RssShmem"]+4096))
 	})
 })

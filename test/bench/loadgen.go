@@ -45,6 +45,16 @@ type LoadResult struct {
 	Protocol string
 	// MaxRSS is the server's largest RSS sampled during the measured part, in bytes.
 	MaxRSS uint64
+	// ServerCPU is the CPU time the server used during the measured part.
+	ServerCPU time.Duration
+}
+
+// CPUPerReview is the server's CPU time per review: what a review costs it, however busy the machine was.
+func (r LoadResult) CPUPerReview() time.Duration {
+	if r.Reviews == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Reviews)
 }
 
 // ReviewsPerSecond is the throughput.
@@ -106,6 +116,14 @@ func Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	}
 
 	time.Sleep(opts.Warmup) // the warm-up is a time span, not a wait for a condition
+	var cpuBefore time.Duration
+	if opts.PID != 0 {
+		if cpuBefore, err = CPUTime(opts.PID); err != nil {
+			stop.Store(true)
+			wg.Wait()
+			return result, err
+		}
+	}
 	measuring.Store(true)
 	start := time.Now()
 	ticker := time.NewTicker(100 * time.Millisecond)
@@ -120,6 +138,15 @@ func Load(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	ticker.Stop()
 	measuring.Store(false)
 	result.Elapsed = time.Since(start)
+	if opts.PID != 0 {
+		cpuAfter, err := CPUTime(opts.PID)
+		if err != nil {
+			stop.Store(true)
+			wg.Wait()
+			return result, err
+		}
+		result.ServerCPU = cpuAfter - cpuBefore
+	}
 	stop.Store(true)
 	wg.Wait()
 	if firstErr != nil {

@@ -46,7 +46,7 @@ type options struct {
 	attributionPods                    int
 	loadDuration                       time.Duration
 	clusters                           string
-	profile                            bool
+	profileVariants                    string
 }
 
 func main() {
@@ -64,6 +64,7 @@ func main() {
 	flag.IntVar(&o.attributionPods, "attribution-pods", 200, "pods per variant for the attribution from metrics")
 	flag.DurationVar(&o.loadDuration, "load-duration", 5*time.Second, "measured duration of each load run")
 	flag.StringVar(&o.clusters, "clusters", "100,1000", "numbers of realistic Clusters to measure the seed component's memory with")
+	flag.StringVar(&o.profileVariants, "profile-variants", "c", "variants whose pod CREATEs the profile phase profiles kube-apiserver and the seed component under")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -180,7 +181,9 @@ func run(ctx context.Context, o options) (res bench.Results, err error) {
 		if res.E2E, err = creator.Measure(ctx, variants, o.e2e, func(s string) { progress("%s", s) }); err != nil {
 			return res, err
 		}
-		sources := bench.MetricsSources{APIServer: clientset.CoreV1().RESTClient(), WebhookServers: []string{"http://" + seedMetrics + "/metrics", "http://" + noopMetrics + "/metrics"}}
+		sources := bench.MetricsSources{APIServer: clientset.CoreV1().RESTClient(),
+			WebhookServers:    []string{"http://" + seedMetrics + "/metrics", "http://" + noopMetrics + "/metrics"},
+			WebhookServerPIDs: []int{seed.PID(), noopPID}}
 		for _, v := range variants {
 			progress("attributing variant %s from metrics", v.Key)
 			a, err := creator.Attribute(ctx, v, o.attributionPods, sources)
@@ -324,20 +327,27 @@ func memory(ctx context.Context, o options, res *bench.Results, c client.Client,
 	return nil
 }
 
-// profile records CPU profiles of kube-apiserver and the seed component while pods of variant c are created by
-// the concurrent clients, and writes them with their top entries into the output directory.
+// profile records CPU profiles of kube-apiserver and the seed component while pods of each of the profile variants
+// are created by the concurrent clients, and writes them with their top entries into the output directory.
 func profile(ctx context.Context, o options, creator *bench.Creator, variants []bench.Variant, apiserver rest.Interface, seedPprof string) error {
-	var c bench.Variant
-	for _, v := range variants {
-		if v.Key == "c" {
-			c = v
+	for _, key := range strings.Split(o.profileVariants, ",") {
+		i := slices.IndexFunc(variants, func(v bench.Variant) bool { return v.Key == key })
+		if i < 0 {
+			return fmt.Errorf("--profile-variants: no variant %q", key)
+		}
+		if err := profileVariant(ctx, o, creator, variants[i], apiserver, seedPprof); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+func profileVariant(ctx context.Context, o options, creator *bench.Creator, v bench.Variant, apiserver rest.Interface, seedPprof string) error {
 	const seconds = 10
-	progress("profile: kube-apiserver and the seed component for %ds while creating pods of variant c", seconds)
+	progress("profile: kube-apiserver and the seed component for %ds while creating pods of variant %s", seconds, v.Key)
 	errs := make(chan error, 2)
-	apiserverProfile := filepath.Join(o.out, "cpu-kube-apiserver.pb.gz")
-	seedProfile := filepath.Join(o.out, "cpu-seed.pb.gz")
+	apiserverProfile := filepath.Join(o.out, "cpu-kube-apiserver-"+v.Key+".pb.gz")
+	seedProfile := filepath.Join(o.out, "cpu-seed-"+v.Key+".pb.gz")
 	go func() {
 		data, err := apiserver.Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(seconds)).DoRaw(ctx)
 		if err == nil {
@@ -350,10 +360,10 @@ func profile(ctx context.Context, o options, creator *bench.Creator, variants []
 	}()
 	deadline := time.Now().Add(seconds * time.Second)
 	for round := 0; time.Now().Before(deadline); round++ {
-		if _, err := creator.Create(ctx, c, fmt.Sprintf("prof-%d", round), 200, o.e2e.Clients); err != nil {
+		if _, err := creator.Create(ctx, v, fmt.Sprintf("prof-%d", round), 200, o.e2e.Clients); err != nil {
 			return err
 		}
-		if err := creator.Clean(ctx, c); err != nil {
+		if err := creator.Clean(ctx, v); err != nil {
 			return err
 		}
 	}
@@ -361,12 +371,18 @@ func profile(ctx context.Context, o options, creator *bench.Creator, variants []
 		return fmt.Errorf("profiling: %w", err)
 	}
 	for _, p := range []string{apiserverProfile, seedProfile} {
-		out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=40", p).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("go tool pprof -top %s: %w: %s", p, err, out)
-		}
-		if err := os.WriteFile(strings.TrimSuffix(p, ".pb.gz")+"-top.txt", out, 0o644); err != nil {
-			return err
+		for _, view := range []string{"-top", "-cum"} {
+			args := []string{"tool", "pprof", "-top", "-nodecount=40"}
+			if view == "-cum" {
+				args = append(args, "-cum")
+			}
+			out, err := exec.CommandContext(ctx, "go", append(args, p)...).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("go tool pprof %s: %w: %s", p, err, out)
+			}
+			if err := os.WriteFile(strings.TrimSuffix(p, ".pb.gz")+view+".txt", out, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
