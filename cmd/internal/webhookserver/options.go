@@ -2,6 +2,7 @@ package webhookserver
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
@@ -72,5 +74,16 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 	mgrOptions := o.manager.Completed().Options()
 	mgrOptions.PprofBindAddress = o.pprofBindAddress
 	mgrOptions.Cache.DefaultTransform = cacheTransform(o.CacheTransform)
+	if server, ok := mgrOptions.WebhookServer.(*webhook.DefaultServer); ok {
+		server.Options.TLSOpts = append(server.Options.TLSOpts, httpOneOnly)
+	}
 	return Run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), extra, setup, schemes...)
 }
+
+// httpOneOnly serves the webhooks over HTTP/1.1 only. controller-runtime's webhook server offers HTTP/2 (its TLS
+// configuration names only "h2"), but kube-apiserver calls a webhook over HTTP/1.1 whenever it reaches it through a
+// service or a URL that is not on loopback, i.e. in every landscape (k8s.io/apiserver/pkg/util/webhook: HTTP/2
+// would not spread the calls over the replicas). So HTTP/2 served only local runs: without it, the server is out of
+// reach of HTTP/2's stream attacks (rapid reset, CVE-2023-44487), and local runs and `make bench` measure the
+// protocol of the landscapes (which cost about the same per review there, see BENCHMARKS.md).
+func httpOneOnly(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
