@@ -58,7 +58,7 @@ func main() {
 	flag.StringVar(&o.phases, "phases", "e2e,load,memory", "phases to run: e2e, load, memory, profile")
 	flag.IntVar(&o.e2e.Rounds, "rounds", 5, "interleaved rounds of the end-to-end variants")
 	flag.IntVar(&o.e2e.Sequential, "sequential", 100, "pods created one after another per variant and round")
-	flag.IntVar(&o.e2e.Concurrent, "concurrent", 400, "pods created by the concurrent clients per variant and round")
+	flag.IntVar(&o.e2e.Concurrent, "concurrent", 200, "pods created by the concurrent clients per variant and round")
 	flag.IntVar(&o.e2e.Clients, "clients", 8, "concurrent clients")
 	flag.IntVar(&o.e2e.Warmup, "warmup", 50, "unmeasured pods per variant before the first round")
 	flag.IntVar(&o.attributionPods, "attribution-pods", 200, "pods per variant for the attribution from metrics")
