@@ -33,7 +33,10 @@ const (
 	KataPool   = "kata"
 )
 
-var benchTime = metav1.NewTime(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+var (
+	benchTime = metav1.NewTime(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	supported = []gardencorev1beta1.LifecycleStage{{Classification: gardencorev1beta1.ClassificationSupported}}
+)
 
 // RealisticCluster returns the Cluster resource gardenlet keeps in a seed for Shoot number i: a Shoot with four
 // worker pools (two plain ones, a gVisor and a Kata pool), extensions, status and conditions; the CloudProfile it
@@ -128,8 +131,7 @@ func realisticShoot(i int) *gardencorev1beta1.Shoot {
 			Kubernetes: gardencorev1beta1.Kubernetes{
 				Version: "1.36.0",
 				KubeAPIServer: &gardencorev1beta1.KubeAPIServerConfig{
-					AdmissionPlugins:              []gardencorev1beta1.AdmissionPlugin{{Name: "PodNodeSelector"}, {Name: "AlwaysPullImages"}},
-					EnableAnonymousAuthentication: new(false),
+					AdmissionPlugins: []gardencorev1beta1.AdmissionPlugin{{Name: "PodNodeSelector"}, {Name: "AlwaysPullImages"}},
 				},
 				Kubelet: &gardencorev1beta1.KubeletConfig{FailSwapOn: new(true), MaxPods: new(int32(110))},
 			},
@@ -226,7 +228,7 @@ func realisticCloudProfile() *gardencorev1beta1.CloudProfile {
 		for v := range profileImageVersions {
 			version := fmt.Sprintf("%d.%d.0", 1800+v*10, v)
 			mi.Versions = append(mi.Versions, gardencorev1beta1.MachineImageVersion{
-				ExpirableVersion:         gardencorev1beta1.ExpirableVersion{Version: version, Classification: new(gardencorev1beta1.ClassificationSupported)},
+				ExpirableVersion:         gardencorev1beta1.ExpirableVersion{Version: version, Lifecycle: supported},
 				CRI:                      []gardencorev1beta1.CRI{{Name: gardencorev1beta1.CRINameContainerD, ContainerRuntimes: []gardencorev1beta1.ContainerRuntime{{Type: "gvisor"}, {Type: "kata"}}}},
 				Architectures:            []string{"amd64", "arm64"},
 				KubeletVersionConstraint: new(">= 1.30"),
@@ -267,7 +269,7 @@ func realisticCloudProfile() *gardencorev1beta1.CloudProfile {
 	}
 	var k8sVersions []gardencorev1beta1.ExpirableVersion
 	for v := range profileK8sVersions {
-		k8sVersions = append(k8sVersions, gardencorev1beta1.ExpirableVersion{Version: fmt.Sprintf("1.%d.%d", 36-v/3, v%3), Classification: new(gardencorev1beta1.ClassificationSupported)})
+		k8sVersions = append(k8sVersions, gardencorev1beta1.ExpirableVersion{Version: fmt.Sprintf("1.%d.%d", 36-v/3, v%3), Lifecycle: supported})
 	}
 	return &gardencorev1beta1.CloudProfile{
 		TypeMeta:   metav1.TypeMeta{APIVersion: gardencorev1beta1.SchemeGroupVersion.String(), Kind: "CloudProfile"},
