@@ -119,7 +119,7 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 	}
 
 	renderer := rendererFor(cluster)
-	installerData, err := renderInstaller(renderer, cr, a.cfg.InstallerImage)
+	installerData, err := renderInstaller(renderer, cr, rt, a.cfg.InstallerImage)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,8 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 		if err != nil {
 			return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
 		}
-		mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered, extra), runtimes.ClassNames(), clientConfig)
+		shoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(offered, extra), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
+		mutating, validating := podwebhook.ShootConfigs(shoot, runtimes.ClassNames(), clientConfig)
 		webhookData, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(mutating, validating)
 		if err != nil {
 			return nil, fmt.Errorf("serialising the pod webhook configurations: %w", err)

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -143,7 +144,7 @@ var _ = Describe("Actuator", func() {
 			Expect(mr.Spec.KeepObjects).To(Equal(new(false)))
 
 			objs := objectsOf(ctx, c, "extension-runtime-sandbox-gvisor-g")
-			Expect(objs).To(HaveLen(4))
+			Expect(objs).To(HaveLen(6))
 			Expect(find[*nodev1.RuntimeClass](objs)).To(BeEmpty())
 
 			sa := find[*corev1.ServiceAccount](objs)
@@ -158,6 +159,18 @@ var _ = Describe("Actuator", func() {
 			Expect(bindings).To(HaveLen(1))
 			Expect(bindings[0].RoleRef.Name).To(Equal(roles[0].Name))
 			Expect(bindings[0].Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: sa[0].Name, Namespace: "kube-system"}))
+
+			policies := find[*admissionregistrationv1.ValidatingAdmissionPolicy](objs)
+			Expect(policies).To(HaveLen(1))
+			Expect(policies[0].Spec.MatchConditions).To(ConsistOf(HaveField("Expression",
+				`request.userInfo.username == "system:serviceaccount:kube-system:runtime-sandbox-installer-g-gvisor"`)))
+			Expect(policies[0].Spec.MatchConstraints.ResourceRules).To(ConsistOf(HaveField("Resources", ConsistOf("nodes", "nodes/status"))))
+			Expect(policies[0].Spec.Variables).To(ContainElement(admissionregistrationv1.Variable{Name: "ownLabels", Expression: `["runtime.gardener.cloud/gvisor-ready"]`}))
+			Expect(*policies[0].Spec.FailurePolicy).To(Equal(admissionregistrationv1.Fail))
+			policyBindings := find[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](objs)
+			Expect(policyBindings).To(HaveLen(1))
+			Expect(policyBindings[0].Spec.PolicyName).To(Equal(policies[0].Name))
+			Expect(policyBindings[0].Spec.ValidationActions).To(ConsistOf(admissionregistrationv1.Deny))
 
 			ds := find[*appsv1.DaemonSet](objs)
 			Expect(ds).To(HaveLen(1))

@@ -29,6 +29,9 @@ type Runtime interface {
 	NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error)
 	// ClassNames returns every RuntimeClass name the runtime can offer, e.g. kata-qemu, kata-clh, kata-fc.
 	ClassNames() []string
+	// NodeLabels returns the node labels the installer sets, to "true", on a node where the runtime works (and
+	// removes where it does not); it may change no other label of its node.
+	NodeLabels() []string
 	// RuntimeClasses returns the RuntimeClasses a worker pool with this providerConfig offers, in a stable order.
 	// An invalid providerConfig is an error naming fldPath.
 	RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error)

@@ -11,36 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 
+	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
-
-const (
-	// AnnotationSandbox on a pod names the RuntimeClass (gvisor, kata-qemu, kata-clh, kata-fc) or the runtime type
-	// (gvisor, kata: the cluster's first Kata class) the pod runs in.
-	AnnotationSandbox = "runtime.gardener.cloud/sandbox"
-	// AnnotationUntrustedWorkload is kata-deploy's annotation; "true" means the cluster's default sandbox.
-	AnnotationUntrustedWorkload = "io.kubernetes.cri.untrusted-workload"
-	// AnnotationTrustedSandbox is CRI-O's annotation; "false" means the cluster's default sandbox.
-	AnnotationTrustedSandbox = "io.kubernetes.cri-o.TrustedSandbox"
-	// LabelSandbox on a namespace names the RuntimeClass every pod of the namespace runs in by default.
-	LabelSandbox = "runtime.gardener.cloud/sandbox"
-)
-
-// Refusal is why a pod is refused, with the message that says what to change.
-type Refusal struct {
-	// Reason is a short, stable cause for metrics: unknown, not-offered, conflict or enforced.
-	Reason string
-	// Message says what is wrong and what to change.
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
-
-func refuse(reason, format string, args ...any) *Refusal {
-	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
-}
 
 // Offer is what the cluster offers: its RuntimeClass names, in the order of its worker pools.
 type Offer struct {
@@ -70,7 +45,7 @@ func (o Offer) String() string {
 // configuration evaluates in CEL before calling the annotation webhook).
 func AsksForSandbox(pod *corev1.Pod) bool {
 	a := pod.Annotations
-	return a[AnnotationSandbox] != "" || a[AnnotationUntrustedWorkload] == "true" || a[AnnotationTrustedSandbox] == "false"
+	return a[apipod.AnnotationSandbox] != "" || a[apipod.AnnotationUntrustedWorkload] == "true" || a[apipod.AnnotationTrustedSandbox] == "false"
 }
 
 // OfferOf returns the offer of the given RuntimeClasses: their names in order, without duplicates.
@@ -93,14 +68,14 @@ func OfferOf(classes ...[]nodev1.RuntimeClass) Offer {
 func Requested(pod *corev1.Pod, offer Offer) (class, source string, err error) {
 	annotations := pod.Annotations
 	switch {
-	case annotations[AnnotationSandbox] != "":
-		source = "annotation " + AnnotationSandbox
-		class, err = resolve(annotations[AnnotationSandbox], offer, source)
+	case annotations[apipod.AnnotationSandbox] != "":
+		source = "annotation " + apipod.AnnotationSandbox
+		class, err = resolve(annotations[apipod.AnnotationSandbox], offer, source)
 		return class, source, err
-	case annotations[AnnotationUntrustedWorkload] == "true":
-		source = fmt.Sprintf("annotation %s=true", AnnotationUntrustedWorkload)
-	case annotations[AnnotationTrustedSandbox] == "false":
-		source = fmt.Sprintf("annotation %s=false", AnnotationTrustedSandbox)
+	case annotations[apipod.AnnotationUntrustedWorkload] == "true":
+		source = fmt.Sprintf("annotation %s=true", apipod.AnnotationUntrustedWorkload)
+	case annotations[apipod.AnnotationTrustedSandbox] == "false":
+		source = fmt.Sprintf("annotation %s=false", apipod.AnnotationTrustedSandbox)
 	default:
 		return "", "", nil
 	}
@@ -110,7 +85,7 @@ func Requested(pod *corev1.Pod, offer Offer) (class, source string, err error) {
 	}
 	class, ok := offer.DefaultClass()
 	if !ok {
-		return "", source, refuse("not-offered", "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with gvisor or kata", source)
+		return "", source, apipod.Refuse(apipod.ReasonNotOffered, "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with gvisor or kata", source)
 	}
 	return class, source, nil
 }
@@ -123,14 +98,14 @@ func resolve(name string, offer Offer, source string) (string, error) {
 				return class, nil
 			}
 		}
-		return "", refuse("not-offered", "%s asks for %q, but no worker pool of this cluster offers %s; offered runtime classes: %s", source, name, name, offer)
+		return "", apipod.Refuse(apipod.ReasonNotOffered, "%s asks for %q, but no worker pool of this cluster offers %s; offered runtime classes: %s", source, name, name, offer)
 	}
 	if _, known := runtimes.TypeOfClass(name); !known {
-		return "", refuse("unknown", "%s names the unknown sandbox %q; known: %s (or a runtime type: %s); offered here: %s",
+		return "", apipod.Refuse(apipod.ReasonUnknown, "%s names the unknown sandbox %q; known: %s (or a runtime type: %s); offered here: %s",
 			source, name, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), offer)
 	}
 	if !slices.Contains(offer.Classes, name) {
-		return "", refuse("not-offered", "%s asks for runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s", source, name, offer)
+		return "", apipod.Refuse(apipod.ReasonNotOffered, "%s asks for runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s", source, name, offer)
 	}
 	return name, nil
 }
@@ -141,14 +116,14 @@ func resolve(name string, offer Offer, source string) (string, error) {
 func Apply(pod *corev1.Pod, class, source string) error {
 	runtimeType, ok := runtimes.TypeOfClass(class)
 	if !ok {
-		return refuse("unknown", "%s names the unknown runtime class %q", source, class)
+		return apipod.Refuse(apipod.ReasonUnknown, "%s names the unknown runtime class %q", source, class)
 	}
 	if name := pod.Spec.RuntimeClassName; name != nil && *name != class {
-		return refuse("conflict", "%s asks for runtime class %q, but the pod sets spec.runtimeClassName %q: remove spec.runtimeClassName or change the %s", source, class, *name, source)
+		return apipod.Refuse(apipod.ReasonConflict, "%s asks for runtime class %q, but the pod sets spec.runtimeClassName %q: remove spec.runtimeClassName or change the %s", source, class, *name, source)
 	}
 	key := node.ContainerRuntimeLabel(runtimeType)
 	if value, set := pod.Spec.NodeSelector[key]; set && value != "true" {
-		return refuse("conflict", "%s asks for runtime class %q, which runs only on nodes with %s=true, but the pod's spec.nodeSelector sets %s=%q: remove that node selector", source, class, key, key, value)
+		return apipod.Refuse(apipod.ReasonConflict, "%s asks for runtime class %q, which runs only on nodes with %s=true, but the pod's spec.nodeSelector sets %s=%q: remove that node selector", source, class, key, key, value)
 	}
 	pod.Spec.RuntimeClassName = &class
 	if pod.Spec.NodeSelector == nil {
@@ -174,9 +149,9 @@ func DefaultFromNamespace(pod *corev1.Pod, class string, offer Offer) error {
 	if AsksForSandbox(pod) || pod.Spec.RuntimeClassName != nil {
 		return nil
 	}
-	source := fmt.Sprintf("namespace label %s=%s", LabelSandbox, class)
+	source := fmt.Sprintf("namespace label %s=%s", apipod.LabelSandbox, class)
 	if !slices.Contains(offer.Classes, class) {
-		return refuse("not-offered", "%s names runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s; fix the namespace label", source, class, offer)
+		return apipod.Refuse(apipod.ReasonNotOffered, "%s names runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s; fix the namespace label", source, class, offer)
 	}
 	return Apply(pod, class, source)
 }

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 )
 
@@ -32,17 +33,17 @@ var _ = Describe("DefaultAnnotated", func() {
 			Expect(p.Spec.RuntimeClassName).To(PointTo(Equal(wantClass)))
 			Expect(p.Spec.NodeSelector).To(HaveKeyWithValue(wantSelector, "true"))
 		},
-		Entry("class name", pod(map[string]string{AnnotationSandbox: "kata-fc"}), full, "kata-fc", "containerruntime.worker.gardener.cloud/kata"),
-		Entry("type gvisor", pod(map[string]string{AnnotationSandbox: "gvisor"}), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
-		Entry("type kata: the first Kata class", pod(map[string]string{AnnotationSandbox: "kata"}), kataOnly, "kata-clh", "containerruntime.worker.gardener.cloud/kata"),
-		Entry("untrusted workload: gvisor when offered", pod(map[string]string{AnnotationUntrustedWorkload: "true"}), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
-		Entry("CRI-O untrusted: the first class without gvisor", pod(map[string]string{AnnotationTrustedSandbox: "false"}), kataOnly, "kata-clh", "containerruntime.worker.gardener.cloud/kata"),
-		Entry("untrusted workload that names an offered sandbox class itself", pod(map[string]string{AnnotationUntrustedWorkload: "true"}, withClass("kata-qemu")), full, "kata-qemu", "containerruntime.worker.gardener.cloud/kata"),
-		Entry("the same runtimeClassName already set", pod(map[string]string{AnnotationSandbox: "gvisor"}, withClass("gvisor")), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
+		Entry("class name", pod(map[string]string{apipod.AnnotationSandbox: "kata-fc"}), full, "kata-fc", "containerruntime.worker.gardener.cloud/kata"),
+		Entry("type gvisor", pod(map[string]string{apipod.AnnotationSandbox: "gvisor"}), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
+		Entry("type kata: the first Kata class", pod(map[string]string{apipod.AnnotationSandbox: "kata"}), kataOnly, "kata-clh", "containerruntime.worker.gardener.cloud/kata"),
+		Entry("untrusted workload: gvisor when offered", pod(map[string]string{apipod.AnnotationUntrustedWorkload: "true"}), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
+		Entry("CRI-O untrusted: the first class without gvisor", pod(map[string]string{apipod.AnnotationTrustedSandbox: "false"}), kataOnly, "kata-clh", "containerruntime.worker.gardener.cloud/kata"),
+		Entry("untrusted workload that names an offered sandbox class itself", pod(map[string]string{apipod.AnnotationUntrustedWorkload: "true"}, withClass("kata-qemu")), full, "kata-qemu", "containerruntime.worker.gardener.cloud/kata"),
+		Entry("the same runtimeClassName already set", pod(map[string]string{apipod.AnnotationSandbox: "gvisor"}, withClass("gvisor")), full, "gvisor", "containerruntime.worker.gardener.cloud/gvisor"),
 	)
 
 	It("keeps other node selectors", func() {
-		p := pod(map[string]string{AnnotationSandbox: "gvisor"}, func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a"} })
+		p := pod(map[string]string{apipod.AnnotationSandbox: "gvisor"}, func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a"} })
 		Expect(DefaultAnnotated(p, full)).To(Succeed())
 		Expect(p.Spec.NodeSelector).To(Equal(map[string]string{"zone": "a", "containerruntime.worker.gardener.cloud/gvisor": "true"}))
 	})
@@ -54,25 +55,25 @@ var _ = Describe("DefaultAnnotated", func() {
 			Expect(p).To(Equal(before))
 		},
 		Entry("no annotations", pod(nil)),
-		Entry("empty sandbox annotation", pod(map[string]string{AnnotationSandbox: ""})),
-		Entry("trusted workload", pod(map[string]string{AnnotationUntrustedWorkload: "false", AnnotationTrustedSandbox: "true"})),
+		Entry("empty sandbox annotation", pod(map[string]string{apipod.AnnotationSandbox: ""})),
+		Entry("trusted workload", pod(map[string]string{apipod.AnnotationUntrustedWorkload: "false", apipod.AnnotationTrustedSandbox: "true"})),
 	)
 
 	DescribeTable("refuses with the reason and what to change",
 		func(p *corev1.Pod, offer Offer, reason, fragment string) {
 			err := DefaultAnnotated(p, offer)
-			var refusal *Refusal
+			var refusal *apipod.Refusal
 			Expect(err).To(BeAssignableToTypeOf(refusal))
-			Expect(err.(*Refusal).Reason).To(Equal(reason))
+			Expect(err.(*apipod.Refusal).Reason).To(Equal(reason))
 			Expect(err).To(MatchError(ContainSubstring(fragment)))
 		},
-		Entry("unknown name", pod(map[string]string{AnnotationSandbox: "vmware"}), full, "unknown", `unknown sandbox "vmware"; known: gvisor, kata-qemu, kata-clh, kata-fc (or a runtime type: gvisor, kata); offered here: gvisor, kata-qemu, kata-fc`),
-		Entry("class not offered", pod(map[string]string{AnnotationSandbox: "kata-clh"}), full, "not-offered", `offered runtime classes: gvisor, kata-qemu, kata-fc`),
-		Entry("type not offered", pod(map[string]string{AnnotationSandbox: "gvisor"}), kataOnly, "not-offered", `no worker pool of this cluster offers gvisor`),
-		Entry("default sandbox with nothing offered", pod(map[string]string{AnnotationUntrustedWorkload: "true"}), nothing, "not-offered", "no worker pool of this cluster offers one"),
-		Entry("another runtimeClassName", pod(map[string]string{AnnotationSandbox: "gvisor"}, withClass("runc")), full, "conflict", `remove spec.runtimeClassName or change the annotation runtime.gardener.cloud/sandbox`),
-		Entry("untrusted workload with a runc class", pod(map[string]string{AnnotationUntrustedWorkload: "true"}, withClass("runc")), full, "conflict", `annotation io.kubernetes.cri.untrusted-workload=true asks for runtime class "gvisor", but the pod sets spec.runtimeClassName "runc"`),
-		Entry("contradicting node selector", pod(map[string]string{AnnotationSandbox: "kata-qemu"}, func(p *corev1.Pod) {
+		Entry("unknown name", pod(map[string]string{apipod.AnnotationSandbox: "vmware"}), full, "unknown", `unknown sandbox "vmware"; known: gvisor, kata-qemu, kata-clh, kata-fc (or a runtime type: gvisor, kata); offered here: gvisor, kata-qemu, kata-fc`),
+		Entry("class not offered", pod(map[string]string{apipod.AnnotationSandbox: "kata-clh"}), full, "not-offered", `offered runtime classes: gvisor, kata-qemu, kata-fc`),
+		Entry("type not offered", pod(map[string]string{apipod.AnnotationSandbox: "gvisor"}), kataOnly, "not-offered", `no worker pool of this cluster offers gvisor`),
+		Entry("default sandbox with nothing offered", pod(map[string]string{apipod.AnnotationUntrustedWorkload: "true"}), nothing, "not-offered", "no worker pool of this cluster offers one"),
+		Entry("another runtimeClassName", pod(map[string]string{apipod.AnnotationSandbox: "gvisor"}, withClass("runc")), full, "conflict", `remove spec.runtimeClassName or change the annotation runtime.gardener.cloud/sandbox`),
+		Entry("untrusted workload with a runc class", pod(map[string]string{apipod.AnnotationUntrustedWorkload: "true"}, withClass("runc")), full, "conflict", `annotation io.kubernetes.cri.untrusted-workload=true asks for runtime class "gvisor", but the pod sets spec.runtimeClassName "runc"`),
+		Entry("contradicting node selector", pod(map[string]string{apipod.AnnotationSandbox: "kata-qemu"}, func(p *corev1.Pod) {
 			p.Spec.NodeSelector = map[string]string{"containerruntime.worker.gardener.cloud/kata": "no"}
 		}), full, "conflict", `sets containerruntime.worker.gardener.cloud/kata="no": remove that node selector`),
 	)
@@ -91,8 +92,8 @@ var _ = Describe("DefaultFromNamespace", func() {
 			Expect(DefaultFromNamespace(p, "kata-fc", full)).To(Succeed())
 			Expect(p).To(Equal(before))
 		},
-		Entry("annotation", pod(map[string]string{AnnotationSandbox: "gvisor"})),
-		Entry("kata-deploy annotation", pod(map[string]string{AnnotationUntrustedWorkload: "true"})),
+		Entry("annotation", pod(map[string]string{apipod.AnnotationSandbox: "gvisor"})),
+		Entry("kata-deploy annotation", pod(map[string]string{apipod.AnnotationUntrustedWorkload: "true"})),
 		Entry("explicit runtimeClassName", pod(nil, withClass("runc"))),
 	)
 

@@ -82,6 +82,9 @@ const RuntimeClassName = "gvisor"
 // ClassNames returns the RuntimeClass names gVisor can offer.
 func (r *Runtime) ClassNames() []string { return []string{RuntimeClassName} }
 
+// NodeLabels returns the node label the installer sets where gVisor works: runtime.gardener.cloud/gvisor-ready.
+func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type)} }
+
 // RuntimeClasses returns the RuntimeClasses a gVisor pool offers: gvisor, with handler runsc.
 func (r *Runtime) RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error) {
 	if _, _, errs := r.decode(providerConfig, fldPath); len(errs) > 0 {

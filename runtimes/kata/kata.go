@@ -86,6 +86,9 @@ func (r *Runtime) ClassNames() []string {
 	return out
 }
 
+// NodeLabels returns the node label the installer sets where Kata works: runtime.gardener.cloud/kata-ready.
+func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type)} }
+
 // RuntimeClasses returns the RuntimeClasses a Kata pool offers: kata-<hypervisor> for each of its hypervisors, with
 // the handler of the same name and the sandbox VM's pod overhead.
 func (r *Runtime) RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error) {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
+	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
@@ -39,7 +40,8 @@ func (l *Landscape) BootstrapShoot(ctx context.Context, seed *Component) error {
 		return fmt.Errorf("reading the seed component's webhook configuration for its CA: %w", err)
 	}
 	caBundle := seedConfig.Webhooks[0].ClientConfig.CABundle
-	mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered), runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
+	target := podwebhook.Shoot{Offer: mutatorpod.OfferOf(offered), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)}
+	mutating, validating := podwebhook.ShootConfigs(target, runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
 		return admissionregistrationv1.WebhookClientConfig{URL: new(seed.URL + path), CABundle: caBundle}
 	})
 	for _, obj := range []client.Object{mutating, validating} {
@@ -53,7 +55,7 @@ func (l *Landscape) BootstrapShoot(ctx context.Context, seed *Component) error {
 // probePodWebhooks checks that a dry-run create of an annotated pod comes back in the gvisor RuntimeClass.
 func (l *Landscape) probePodWebhooks(ctx context.Context) error {
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "ready-probe", Namespace: metav1.NamespaceDefault, Annotations: map[string]string{mutatorpod.AnnotationSandbox: "gvisor"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "ready-probe", Namespace: metav1.NamespaceDefault, Annotations: map[string]string{apipod.AnnotationSandbox: "gvisor"}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}},
 	}
 	if err := l.Client.Create(ctx, pod, client.DryRunAll); err != nil {

@@ -1,29 +1,130 @@
 // Package pod enforces a namespace's sandbox: with the label runtime.gardener.cloud/sandbox-enforce=<class>, every
-// pod of the namespace must run in that RuntimeClass. It is pure logic over typed objects; the admission wiring
-// lives in webhooks/.
+// pod of the namespace must run in that RuntimeClass and pass the Pod Security Standards (baseline, or restricted
+// with runtime.gardener.cloud/sandbox-enforce-level), evaluated by Kubernetes' own pod-security-admission library.
+// It is pure logic over typed objects; the admission wiring lives in webhooks/.
 package pod
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	psaapi "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
 
-	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
+	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 )
 
-// LabelSandboxEnforce on a namespace names the RuntimeClass every pod of the namespace must run in.
-const LabelSandboxEnforce = "runtime.gardener.cloud/sandbox-enforce"
+// evaluator holds Kubernetes' Pod Security Standards checks; it is safe for concurrent use.
+var evaluator = mustEvaluator()
 
-// Enforce refuses a pod of namespace that would run outside class, saying how to comply.
-func Enforce(pod *corev1.Pod, namespace, class string) error {
-	name := pod.Spec.RuntimeClassName
-	if name != nil && *name == class {
+func mustEvaluator() policy.Evaluator {
+	e, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		panic(fmt.Errorf("building the Pod Security Standards evaluator: %w", err))
+	}
+	return e
+}
+
+// Enforcement is what an enforced namespace demands of its pods.
+type Enforcement struct {
+	// Namespace is the enforced namespace.
+	Namespace string
+	// Class is the RuntimeClass its pods must run in (label runtime.gardener.cloud/sandbox-enforce).
+	Class string
+	// Level is the Pod Security Standards level its pods must pass.
+	Level apipod.Level
+	// Version is the Kubernetes version of the cluster, whose Pod Security Standards apply.
+	Version psaapi.Version
+}
+
+// Enforce refuses a pod that runs outside e's class or breaks e's Pod Security Standards level, naming every
+// problem at once and saying how to comply.
+func Enforce(pod *corev1.Pod, e Enforcement) error {
+	var problems []string
+	if msg := classProblem(pod, e); msg != "" {
+		problems = append(problems, msg)
+	}
+	violations := Violations(pod, e.Level, e.Version)
+	if len(violations) > 0 {
+		problems = append(problems, fmt.Sprintf("the pod breaks the Pod Security Standards level %q that namespace %s enforces for its sandboxed pods (label %s%s): %s: remove or change these settings, a sandbox does not protect the node from what a pod shares with it",
+			e.Level, e.Namespace, apipod.LabelSandboxEnforce, levelLabelHint(e.Level), strings.Join(violations, "; ")))
+	}
+	switch {
+	case len(problems) == 0:
 		return nil
+	case len(violations) > 0 && len(problems) == 1:
+		return apipod.Refuse(apipod.ReasonInsecure, "%s", problems[0])
+	default:
+		return apipod.Refuse(apipod.ReasonEnforced, "%s", strings.Join(problems, "; and "))
 	}
-	got := "no spec.runtimeClassName"
-	if name != nil {
-		got = fmt.Sprintf("spec.runtimeClassName %q", *name)
+}
+
+// levelLabelHint names the level label when it raised the level.
+func levelLabelHint(level apipod.Level) string {
+	if level == apipod.LevelBaseline {
+		return ""
 	}
-	return &mutatorpod.Refusal{Reason: "enforced", Message: fmt.Sprintf("namespace %s requires runtime class %q (label %s), but the pod has %s: annotate the pod with %s: %s, or label the namespace %s=%s",
-		namespace, class, LabelSandboxEnforce, got, mutatorpod.AnnotationSandbox, class, mutatorpod.LabelSandbox, class)}
+	return fmt.Sprintf(" and %s=%s", apipod.LabelSandboxEnforceLevel, level)
+}
+
+// classProblem says why pod runs outside e's class, and what to change, or returns "".
+func classProblem(pod *corev1.Pod, e Enforcement) string {
+	name := pod.Spec.RuntimeClassName
+	if name != nil && *name == e.Class {
+		return ""
+	}
+	required := fmt.Sprintf("namespace %s requires runtime class %q (label %s=%s)", e.Namespace, e.Class, apipod.LabelSandboxEnforce, e.Class)
+	annotations := pod.Annotations
+	switch {
+	case annotations[apipod.AnnotationSandbox] != "":
+		return fmt.Sprintf("%s, but the pod's annotation %s asks for %q: change the annotation to %s: %s",
+			required, apipod.AnnotationSandbox, annotations[apipod.AnnotationSandbox], apipod.AnnotationSandbox, e.Class)
+	case name != nil && (annotations[apipod.AnnotationUntrustedWorkload] == "true" || annotations[apipod.AnnotationTrustedSandbox] == "false"):
+		return fmt.Sprintf("%s, but the pod asks for the cluster's default sandbox by annotation, which is %q here: annotate the pod with %s: %s instead",
+			required, *name, apipod.AnnotationSandbox, e.Class)
+	case name != nil:
+		return fmt.Sprintf("%s, but the pod runs in runtime class %q (its spec.runtimeClassName, or the namespace's default label %s): set spec.runtimeClassName to %q, or annotate the pod with %s: %s and leave spec.runtimeClassName unset",
+			required, *name, apipod.LabelSandbox, e.Class, apipod.AnnotationSandbox, e.Class)
+	default:
+		return fmt.Sprintf("%s, but the pod asks for no sandbox: annotate the pod with %s: %s, or label the namespace %s=%s to run all its pods in it",
+			required, apipod.AnnotationSandbox, e.Class, apipod.LabelSandbox, e.Class)
+	}
+}
+
+// Violations returns the Pod Security Standards checks of level at version that pod fails, each with what fails
+// it, e.g. `hostPath volumes: volume "root"`. It returns nil for a pod that passes.
+func Violations(pod *corev1.Pod, level apipod.Level, version psaapi.Version) []string {
+	results := evaluator.EvaluatePod(psaapi.LevelVersion{Level: psaapi.Level(level), Version: version}, &pod.ObjectMeta, &pod.Spec)
+	var out []string
+	for _, r := range results {
+		if r.Allowed {
+			continue
+		}
+		reason := r.ForbiddenReason
+		if reason == "" {
+			reason = policy.UnknownForbiddenReason
+		}
+		if r.ForbiddenDetail != "" {
+			reason += ": " + r.ForbiddenDetail
+		}
+		out = append(out, reason)
+	}
+	return out
+}
+
+// Warning returns the admission warning for a sandboxed pod outside an enforced namespace that breaks the Pod
+// Security Standards baseline level, or "" when it passes: the sandbox it asked for does not protect the node from
+// what it shares with it.
+func Warning(pod *corev1.Pod, version psaapi.Version) string {
+	violations := Violations(pod, apipod.LevelBaseline, version)
+	if len(violations) == 0 {
+		return ""
+	}
+	class := ""
+	if pod.Spec.RuntimeClassName != nil {
+		class = fmt.Sprintf(" %q", *pod.Spec.RuntimeClassName)
+	}
+	return fmt.Sprintf("the sandbox%s does not protect the node from what this pod shares with it; it breaks the Pod Security Standards level %q: %s",
+		class, apipod.LevelBaseline, strings.Join(violations, "; "))
 }

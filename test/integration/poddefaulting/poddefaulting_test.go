@@ -2,6 +2,8 @@ package poddefaulting_test
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -10,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -58,10 +62,12 @@ func hasLabel(m *dto.Metric, name, prefix string) bool {
 }
 
 const (
-	sandbox   = "runtime.gardener.cloud/sandbox"
-	enforce   = "runtime.gardener.cloud/sandbox-enforce"
-	gvisorSel = "containerruntime.worker.gardener.cloud/gvisor"
-	kataSel   = "containerruntime.worker.gardener.cloud/kata"
+	sandbox = "runtime.gardener.cloud/sandbox"
+	enforce = "runtime.gardener.cloud/sandbox-enforce"
+	// enforceLevel raises an enforced namespace's Pod Security Standards level.
+	enforceLevel = "runtime.gardener.cloud/sandbox-enforce-level"
+	gvisorSel    = "containerruntime.worker.gardener.cloud/gvisor"
+	kataSel      = "containerruntime.worker.gardener.cloud/kata"
 )
 
 var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
@@ -184,13 +190,13 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 
 		It("refuses a pod without runtimeClassName, saying how to comply", func() {
 			Expect(land.Client.Create(ctx, newPod(enforced, nil))).To(MatchError(ContainSubstring(
-				fmt.Sprintf(`namespace %s requires runtime class "gvisor" (label runtime.gardener.cloud/sandbox-enforce), but the pod has no spec.runtimeClassName: annotate the pod with runtime.gardener.cloud/sandbox: gvisor, or label the namespace runtime.gardener.cloud/sandbox=gvisor`, enforced))))
+				fmt.Sprintf(`namespace %s requires runtime class "gvisor" (label runtime.gardener.cloud/sandbox-enforce=gvisor), but the pod asks for no sandbox: annotate the pod with runtime.gardener.cloud/sandbox: gvisor, or label the namespace runtime.gardener.cloud/sandbox=gvisor to run all its pods in it`, enforced))))
 		})
 
 		It("refuses a pod with another runtimeClassName", func() {
 			pod := newPod(enforced, nil)
 			pod.Spec.RuntimeClassName = new("kata-qemu")
-			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(`but the pod has spec.runtimeClassName "kata-qemu"`)))
+			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(`but the pod runs in runtime class "kata-qemu" (its spec.runtimeClassName, or the namespace's default label runtime.gardener.cloud/sandbox): set spec.runtimeClassName to "gvisor"`)))
 		})
 
 		It("admits pods in the class, set by annotation or namespace default", func() {
@@ -202,12 +208,98 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
 		})
 
-		It("does not call the webhook for pods already in the class", func() {
+		It("checks pods already in the class too", func() {
 			pod := newPod(enforced, nil)
 			pod.Spec.RuntimeClassName = new("gvisor")
 			before := podRequests()
 			Expect(land.Client.Create(ctx, pod)).To(Succeed())
-			Expect(podRequests()).To(Equal(before))
+			Expect(podRequests()).To(Equal(before + 1))
+		})
+
+		DescribeTable("refuses a pod in the class that walks around the sandbox, naming each Pod Security check",
+			func(mutate func(*corev1.Pod), fragment string) {
+				pod := newPod(enforced, map[string]string{sandbox: "gvisor"})
+				mutate(pod)
+				err := land.Client.Create(ctx, pod)
+				Expect(err).To(MatchError(ContainSubstring(fmt.Sprintf(`the pod breaks the Pod Security Standards level "baseline" that namespace %s enforces for its sandboxed pods`, enforced))))
+				Expect(err).To(MatchError(ContainSubstring(fragment)))
+			},
+			Entry("the host's root as a hostPath volume", func(p *corev1.Pod) {
+				p.Spec.Volumes = []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+			}, `hostPath volumes: volume "root"`),
+			Entry("privileged", func(p *corev1.Pod) {
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
+			}, `privileged: container "app" must not set securityContext.privileged=true`),
+			Entry("hostNetwork", func(p *corev1.Pod) { p.Spec.HostNetwork = true }, "host namespaces: hostNetwork=true"),
+			Entry("hostPID", func(p *corev1.Pod) { p.Spec.HostPID = true }, "host namespaces: hostPID=true"),
+			Entry("hostIPC", func(p *corev1.Pod) { p.Spec.HostIPC = true }, "host namespaces: hostIPC=true"),
+			Entry("an added capability", func(p *corev1.Pod) {
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_ADMIN"}}}
+			}, `non-default capabilities: container "app" must not include "SYS_ADMIN"`),
+		)
+
+		It("checks an ephemeral container added to a pod of the namespace like the pod", func() {
+			pod := newPod(enforced, map[string]string{sandbox: "gvisor"})
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+
+			pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+				Name: "debugger", Image: "busybox", SecurityContext: &corev1.SecurityContext{Privileged: new(true)},
+			}}}
+			Expect(land.Client.SubResource("ephemeralcontainers").Update(ctx, pod)).To(MatchError(ContainSubstring(
+				`privileged: container "debugger" must not set securityContext.privileged=true`)))
+
+			pod.Spec.EphemeralContainers[0].SecurityContext = nil
+			Expect(land.Client.SubResource("ephemeralcontainers").Update(ctx, pod)).To(Succeed())
+		})
+
+		It("raises the level to restricted with runtime.gardener.cloud/sandbox-enforce-level", func() {
+			strict := namespace(map[string]string{enforce: "gvisor", enforceLevel: "restricted"})
+			err := land.Client.Create(ctx, newPod(strict, map[string]string{sandbox: "gvisor"}))
+			Expect(err).To(MatchError(ContainSubstring(`breaks the Pod Security Standards level "restricted" that namespace ` + strict)))
+			Expect(err).To(MatchError(ContainSubstring("runAsNonRoot != true")))
+
+			hardened := newPod(strict, map[string]string{sandbox: "gvisor"})
+			hardened.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: new(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+			hardened.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: new(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
+			Expect(land.Client.Create(ctx, hardened)).To(Succeed())
+		})
+
+		It("refuses every pod of a namespace whose level label names no level", func() {
+			typo := namespace(map[string]string{enforce: "gvisor", enforceLevel: "restrictd"})
+			Expect(land.Client.Create(ctx, newPod(typo, map[string]string{sandbox: "gvisor"}))).To(MatchError(ContainSubstring(
+				"the label runtime.gardener.cloud/sandbox-enforce-level of namespace " + typo + " names no known level (known: baseline, restricted; without the label: baseline)")))
 		})
 	})
+
+	It("warns about a sandboxed pod outside enforced namespaces that breaks baseline, and still sandboxes it", func() {
+		warnings := &warningRecorder{}
+		cfg := rest.CopyConfig(land.Config)
+		cfg.WarningHandler = warnings
+		c, err := client.New(cfg, client.Options{})
+		Expect(err).NotTo(HaveOccurred())
+
+		pod := newPod(ns, map[string]string{sandbox: "gvisor"})
+		pod.Spec.Volumes = []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+		Expect(c.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+		Expect(warnings.texts()).To(ContainElement(`the sandbox "gvisor" does not protect the node from what this pod shares with it; it breaks the Pod Security Standards level "baseline": hostPath volumes: volume "root"`))
+	})
 })
+
+// warningRecorder records the warnings the API server sends.
+type warningRecorder struct {
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.warnings = append(w.warnings, text)
+}
+
+func (w *warningRecorder) texts() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.warnings)
+}
