@@ -95,8 +95,9 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		createEventually(o)
 
 		Expect(plugin(o, handlerPath("runsc")...)).To(Equal(map[string]any{
-			"runtime_type": "io.containerd.runsc.v1",
-			"options":      map[string]any{"TypeUrl": "io.containerd.runsc.v1.options", "ConfigPath": "/etc/containerd/runsc.toml"},
+			"runtime_type":                    "io.containerd.runsc.v1",
+			"privileged_without_host_devices": true,
+			"options":                         map[string]any{"TypeUrl": "io.containerd.runsc.v1.options", "ConfigPath": "/etc/containerd/runsc.toml"},
 		}))
 		Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(And(
 			ContainSubstring("[runsc_config]"),
