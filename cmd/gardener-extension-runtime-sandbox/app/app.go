@@ -28,6 +28,7 @@ const Name = "runtime-sandbox"
 func NewCommand(ctx context.Context) *cobra.Command {
 	switches := webhookSwitches()
 	opts := webhookserver.NewOptions(Name, switches)
+	opts.MatchConditions = webhookserver.MatchConditions{oscmutator.Name: oscmutator.MatchConditions()}
 	ctrlOpts := &controllerOptions{
 		server:             opts.ServerConfig,
 		oscWebhookDisabled: func() bool { return slices.Contains(switches.Disabled, oscmutator.Name) },

@@ -18,6 +18,9 @@ import (
 // Options are the command-line options both binaries share: Gardener's extension library options for the REST
 // client, the manager and the webhook server.
 type Options struct {
+	// MatchConditions are the CEL match conditions of the switched webhooks, by webhook name.
+	MatchConditions MatchConditions
+
 	name    string
 	rest    *extensionscmdcontroller.RESTOptions
 	manager *extensionscmdcontroller.ManagerOptions
@@ -53,11 +56,14 @@ func (o *Options) ServerConfig() extensionscmdwebhook.ServerConfig {
 // AddFlags adds the options' flags to fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) { o.all.AddFlags(fs) }
 
-// Run completes the options, sets up logging and runs the webhook server (see Run) until ctx is done.
+// Run completes the options, sets up logging and runs the webhook server until ctx is done: a manager with the given
+// schemes, the switched webhooks (registered with their match conditions), the handlers of extra on the webhook
+// server (path to handler; their webhook configurations are deployed elsewhere), what setup adds (e.g. controllers;
+// nil for nothing) and health checks.
 func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
 	if err := o.all.Complete(); err != nil {
 		return fmt.Errorf("completing options: %w", err)
 	}
 	logf.SetLogger(o.manager.Completed().Logger)
-	return Run(ctx, o.name, o.rest.Completed().Config, o.manager.Completed().Options(), o.webhook.Completed(), extra, setup, schemes...)
+	return run(ctx, o.name, o.rest.Completed().Config, o.manager.Completed().Options(), o.webhook.Completed(), o.MatchConditions, extra, setup, schemes...)
 }

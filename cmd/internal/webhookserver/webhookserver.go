@@ -25,11 +25,10 @@ import (
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 )
 
-// Run starts a manager against config with the given schemes, adds the webhooks of webhookConfig (which also
-// registers their webhook configurations), the handlers of extra on the webhook server (path to handler; their
-// webhook configurations are deployed elsewhere), what setup adds (e.g. controllers; nil for nothing) and health
-// checks, and serves until ctx is done.
-func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
+// run starts a manager against config with the given schemes, adds the webhooks of webhookConfig (which also
+// registers their webhook configurations, with conditions), the handlers of extra on the webhook server, what setup
+// adds and health checks, and serves until ctx is done.
+func run(ctx context.Context, name string, config *rest.Config, mgrOptions manager.Options, webhookConfig *extensionscmdwebhook.AddToManagerConfig, conditions MatchConditions, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
 	log := logf.Log.WithName(name)
 
 	// In a cluster, the webhook certificates are kept in the cluster the component runs in; outside of one (local
@@ -53,7 +52,7 @@ func Run(ctx context.Context, name string, config *rest.Config, mgrOptions manag
 		}
 	}
 
-	if err := addWebhooks(ctx, mgr, name, sourceConfig, webhookConfig); err != nil {
+	if err := addWebhooks(ctx, withMatchConditions(mgr, extensionswebhook.PrefixedName(name, false), conditions), name, sourceConfig, webhookConfig); err != nil {
 		return fmt.Errorf("adding the webhooks: %w", err)
 	}
 	for path, handler := range extra {
