@@ -127,23 +127,30 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		return fmt.Errorf("creating ManagedResource %s: %w", ManagedResourceName(cr.Name), err)
 	}
 
-	merged, err := a.writeShared(ctx, cr.Namespace, cluster, classes)
+	merged, err := a.writeShared(ctx, cr.Namespace, cluster, &runtimes.PoolClasses{Pool: cr.Spec.WorkerPool.Name, Classes: classes})
 	if err != nil {
 		return err
 	}
-	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", mutatorpod.OfferOf(merged).Classes)
+	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", classNames(merged))
 	return nil
 }
 
 // writeShared writes the ManagedResource shared by the ContainerRuntimes of namespace: the RuntimeClasses the
-// Cluster's Shoot offers plus extra (the classes of the ContainerRuntime being reconciled, in case the Cluster lags
-// behind), and the pod webhook configurations built for them. It returns the classes it wrote.
-func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra []nodev1.RuntimeClass) ([]nodev1.RuntimeClass, error) {
-	var offered []nodev1.RuntimeClass
+// Cluster's Shoot offers plus those of extra (the pool of the ContainerRuntime being reconciled, in case the Cluster
+// lags behind; nil for none), and the pod webhook configurations built for them. It returns the classes it wrote.
+func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra *runtimes.PoolClasses) ([]nodev1.RuntimeClass, error) {
+	var pools []runtimes.PoolClasses
 	if cluster != nil && cluster.Shoot != nil {
-		offered = runtimes.OfferedClasses(cluster.Shoot)
+		pools = runtimes.OfferedByPool(cluster.Shoot)
 	}
-	merged := mergeClasses(offered, extra)
+	if extra != nil && !slices.ContainsFunc(pools, func(p runtimes.PoolClasses) bool { return p.Pool == extra.Pool }) {
+		pools = append(pools, *extra)
+	}
+	var lists [][]nodev1.RuntimeClass
+	for _, pool := range pools {
+		lists = append(lists, pool.Classes)
+	}
+	merged := mergeClasses(lists...)
 	shootData, err := renderRuntimeClasses(rendererFor(cluster), merged)
 	if err != nil {
 		return nil, err
@@ -153,8 +160,8 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 		if err != nil {
 			return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
 		}
-		shoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(offered, extra), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
-		mutating, validating := podwebhook.ShootConfigs(shoot, runtimes.ClassNames(), clientConfig)
+		shoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(pools...), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
+		mutating, validating := podwebhook.ShootConfigs(shoot, clientConfig)
 		webhookData, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(mutating, validating)
 		if err != nil {
 			return nil, fmt.Errorf("serialising the pod webhook configurations: %w", err)
@@ -165,6 +172,15 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 		return nil, fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 	}
 	return merged, nil
+}
+
+// classNames returns the names of classes.
+func classNames(classes []nodev1.RuntimeClass) []string {
+	out := make([]string, 0, len(classes))
+	for _, rc := range classes {
+		out = append(out, rc.Name)
+	}
+	return out
 }
 
 // mergeClasses returns the classes of all lists, the first of each name winning, sorted by name.

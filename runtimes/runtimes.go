@@ -88,26 +88,10 @@ func ClassNames() []string {
 // duplicates. Pools with an invalid providerConfig offer nothing (admission refuses them).
 func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
 	var out []nodev1.RuntimeClass
-	seen := map[string]bool{}
-	for i, pool := range shoot.Spec.Provider.Workers {
-		if pool.CRI == nil {
-			continue
-		}
-		for j, cr := range pool.CRI.ContainerRuntimes {
-			rt, ok := ByType(cr.Type)
-			if !ok {
-				continue
-			}
-			fldPath := field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
-			classes, err := rt.RuntimeClasses(cr.ProviderConfig, fldPath)
-			if err != nil {
-				continue
-			}
-			for _, rc := range classes {
-				if !seen[rc.Name] {
-					seen[rc.Name] = true
-					out = append(out, rc)
-				}
+	for _, pool := range OfferedByPool(shoot) {
+		for _, rc := range pool.Classes {
+			if !slices.ContainsFunc(out, func(c nodev1.RuntimeClass) bool { return c.Name == rc.Name }) {
+				out = append(out, rc)
 			}
 		}
 	}

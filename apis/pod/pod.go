@@ -6,6 +6,9 @@ package pod
 import "fmt"
 
 const (
+	// AnnotationPrefix is the prefix of this extension's pod annotations; a pod annotation under it that the extension
+	// does not define is refused as a typo.
+	AnnotationPrefix = "runtime.gardener.cloud/"
 	// AnnotationSandbox on a pod names the RuntimeClass (gvisor, kata-qemu, kata-clh, kata-fc) or the runtime type
 	// (gvisor, kata: the cluster's first Kata class) the pod runs in.
 	AnnotationSandbox = "runtime.gardener.cloud/sandbox"
@@ -41,7 +44,7 @@ func Levels() []string { return []string{string(LevelBaseline), string(LevelRest
 
 // Refusal is why a pod is refused, with the message that says what to change.
 type Refusal struct {
-	// Reason is a short, stable cause for metrics: unknown, not-offered, conflict, enforced or insecure.
+	// Reason is a short, stable cause for metrics: unknown, invalid, not-offered, conflict, enforced or insecure.
 	Reason string
 	// Message says what is wrong and what to change.
 	Message string
@@ -60,6 +63,8 @@ const (
 	ReasonUnknown = "unknown"
 	// ReasonNotOffered is a class no worker pool of the cluster offers.
 	ReasonNotOffered = "not-offered"
+	// ReasonInvalid is an annotation that looks like a request for a sandbox but is none (a typo).
+	ReasonInvalid = "invalid"
 	// ReasonConflict is a pod whose own settings contradict what it asks for.
 	ReasonConflict = "conflict"
 	// ReasonEnforced is a pod outside its enforced namespace's class.

@@ -86,8 +86,9 @@ func (r *Runtime) ClassNames() []string {
 	return out
 }
 
-// NodeLabels returns the node label the installer sets where Kata works: runtime.gardener.cloud/kata-ready.
-func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type)} }
+// NodeLabels returns the node labels the installer sets where Kata works: runtime.gardener.cloud/kata-ready and
+// kata-deploy's katacontainers.io/kata-runtime.
+func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type), RuntimeLabel} }
 
 // RuntimeClasses returns the RuntimeClasses a Kata pool offers: kata-<hypervisor> for each of its hypervisors, with
 // the handler of the same name and the sandbox VM's pod overhead.

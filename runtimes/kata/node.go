@@ -14,6 +14,10 @@ import (
 const (
 	// RuntimeType is the containerd shim of Kata Containers.
 	RuntimeType = "io.containerd.kata.v2"
+	// RuntimeLabel is kata-deploy's node label for nodes where Kata works. The installer sets and removes it
+	// together with runtime.gardener.cloud/kata-ready, so that workloads written for kata-deploy (which select it)
+	// find the same nodes.
+	RuntimeLabel = "katacontainers.io/kata-runtime"
 	// ConfigDir holds the Kata configuration per hypervisor (configuration-<hypervisor>.toml), installed with the
 	// Kata binaries below the runtime binary path.
 	ConfigDir = node.BinaryPath + "/kata"

@@ -40,8 +40,8 @@ func (l *Landscape) BootstrapShoot(ctx context.Context, seed *Component) error {
 		return fmt.Errorf("reading the seed component's webhook configuration for its CA: %w", err)
 	}
 	caBundle := seedConfig.Webhooks[0].ClientConfig.CABundle
-	target := podwebhook.Shoot{Offer: mutatorpod.OfferOf(offered), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)}
-	mutating, validating := podwebhook.ShootConfigs(target, runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
+	target := podwebhook.Shoot{Offer: mutatorpod.OfferOf(runtimes.OfferedByPool(shoot)...), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)}
+	mutating, validating := podwebhook.ShootConfigs(target, func(path string) admissionregistrationv1.WebhookClientConfig {
 		return admissionregistrationv1.WebhookClientConfig{URL: new(seed.URL + path), CABundle: caBundle}
 	})
 	for _, obj := range []client.Object{mutating, validating} {

@@ -6,6 +6,7 @@ package pod
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/pod-security-admission/policy"
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
 // evaluator holds Kubernetes' Pod Security Standards checks; it is safe for concurrent use.
@@ -26,11 +28,18 @@ func mustEvaluator() policy.Evaluator {
 	return e
 }
 
+// typeOf returns the runtime type of a RuntimeClass, or "".
+func typeOf(class string) string {
+	t, _ := runtimes.TypeOfClass(class)
+	return t
+}
+
 // Enforcement is what an enforced namespace demands of its pods.
 type Enforcement struct {
 	// Namespace is the enforced namespace.
 	Namespace string
-	// Class is the RuntimeClass its pods must run in (label runtime.gardener.cloud/sandbox-enforce).
+	// Class is the RuntimeClass its pods must run in, or the runtime type of whose classes they must run in one
+	// (label runtime.gardener.cloud/sandbox-enforce).
 	Class string
 	// Level is the Pod Security Standards level its pods must pass.
 	Level apipod.Level
@@ -68,13 +77,19 @@ func levelLabelHint(level apipod.Level) string {
 	return fmt.Sprintf(" and %s=%s", apipod.LabelSandboxEnforceLevel, level)
 }
 
-// classProblem says why pod runs outside e's class, and what to change, or returns "".
+// classProblem says why pod runs outside e's class (or, when e names a runtime type, outside the classes of that
+// type), and what to change, or returns "".
 func classProblem(pod *corev1.Pod, e Enforcement) string {
 	name := pod.Spec.RuntimeClassName
-	if name != nil && *name == e.Class {
+	_, isClass := runtimes.TypeOfClass(e.Class)
+	isType := !isClass && slices.Contains(runtimes.Types(), e.Class)
+	if name != nil && (*name == e.Class || isType && typeOf(*name) == e.Class) {
 		return ""
 	}
 	required := fmt.Sprintf("namespace %s requires runtime class %q (label %s=%s)", e.Namespace, e.Class, apipod.LabelSandboxEnforce, e.Class)
+	if isType {
+		required = fmt.Sprintf("namespace %s requires a runtime class of %s (label %s=%s)", e.Namespace, e.Class, apipod.LabelSandboxEnforce, e.Class)
+	}
 	annotations := pod.Annotations
 	switch {
 	case annotations[apipod.AnnotationSandbox] != "":
@@ -83,6 +98,9 @@ func classProblem(pod *corev1.Pod, e Enforcement) string {
 	case name != nil && (annotations[apipod.AnnotationUntrustedWorkload] == "true" || annotations[apipod.AnnotationTrustedSandbox] == "false"):
 		return fmt.Sprintf("%s, but the pod asks for the cluster's default sandbox by annotation, which is %q here: annotate the pod with %s: %s instead",
 			required, *name, apipod.AnnotationSandbox, e.Class)
+	case name != nil && isType:
+		return fmt.Sprintf("%s, but the pod runs in runtime class %q (its spec.runtimeClassName, or the namespace's default label %s): annotate the pod with %s: %s and leave spec.runtimeClassName unset",
+			required, *name, apipod.LabelSandbox, apipod.AnnotationSandbox, e.Class)
 	case name != nil:
 		return fmt.Sprintf("%s, but the pod runs in runtime class %q (its spec.runtimeClassName, or the namespace's default label %s): set spec.runtimeClassName to %q, or annotate the pod with %s: %s and leave spec.runtimeClassName unset",
 			required, *name, apipod.LabelSandbox, e.Class, apipod.AnnotationSandbox, e.Class)

@@ -65,6 +65,13 @@ var _ = Describe("Enforce", func() {
 		}), `but the pod asks for the cluster's default sandbox by annotation, which is "kata-qemu" here`),
 	)
 
+	It("takes a runtime type as any of its classes", func() {
+		kata := Enforcement{Namespace: "team", Class: "kata", Level: apipod.LevelBaseline, Version: v136}
+		Expect(Enforce(pod(func(p *corev1.Pod) { p.Spec.RuntimeClassName = new("kata-fc") }), kata)).To(Succeed())
+		Expect(Enforce(pod(), kata)).To(MatchError(ContainSubstring(
+			`namespace team requires a runtime class of kata (label runtime.gardener.cloud/sandbox-enforce=kata), but the pod runs in runtime class "gvisor"`)))
+	})
+
 	DescribeTable("refuses pods in the class that the Pod Security Standards baseline level refuses, naming each check",
 		func(mutate func(*corev1.Pod), fragments ...string) {
 			err := Enforce(pod(mutate), baseline)

@@ -11,6 +11,7 @@ import (
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
 // ConfigName is the name of the MutatingWebhookConfiguration and ValidatingWebhookConfiguration in a shoot.
@@ -19,13 +20,15 @@ const ConfigName = "runtime-sandbox-pods"
 // timeoutSeconds keeps pod creation fast when the seed is slow: a sandbox request then fails rather than waits.
 const timeoutSeconds int32 = 5
 
-// asksForSandbox is the CEL condition of a pod that asks for a sandbox by annotation; pods without it never reach
-// the annotation webhook.
-var asksForSandbox = fmt.Sprintf(`has(object.metadata.annotations) && (`+
-	`(%[1]q in object.metadata.annotations && object.metadata.annotations[%[1]q] != "") || `+
-	`(%[2]q in object.metadata.annotations && object.metadata.annotations[%[2]q] == "true") || `+
-	`(%[3]q in object.metadata.annotations && object.metadata.annotations[%[3]q] == "false"))`,
-	apipod.AnnotationSandbox, apipod.AnnotationUntrustedWorkload, apipod.AnnotationTrustedSandbox)
+// concernsSandbox is the CEL condition of a pod whose annotations ask for a sandbox, or look as if they meant to:
+// any annotation under runtime.gardener.cloud/ (also an empty one or a misspelt key), and kata-deploy's or CRI-O's
+// annotation with any value but the one that means "no sandbox". Pods that ask for nothing never reach the webhook;
+// these do, so that a typo is refused instead of silently meaning no sandbox.
+var concernsSandbox = fmt.Sprintf(`has(object.metadata.annotations) && (`+
+	`object.metadata.annotations.exists(k, k.startsWith(%[1]q)) || `+
+	`(%[2]q in object.metadata.annotations && object.metadata.annotations[%[2]q] != "false") || `+
+	`(%[3]q in object.metadata.annotations && object.metadata.annotations[%[3]q] != "true"))`,
+	apipod.AnnotationPrefix, apipod.AnnotationUntrustedWorkload, apipod.AnnotationTrustedSandbox)
 
 // Shoot is what a shoot's pod webhook configurations are built for.
 type Shoot struct {
@@ -40,17 +43,21 @@ type Shoot struct {
 // enforced namespace admit a pod unchecked, because the webhook is down), has a short timeout, skips kube-system,
 // and is filtered at the API server so that pods that ask for nothing are never sent:
 //
-//   - annotated: pods whose annotations ask for a sandbox (CEL matchConditions);
+//   - annotated: pods whose annotations ask for a sandbox, or look as if they meant to (CEL matchConditions);
 //   - namespace-<class>: pods without their own request and without spec.runtimeClassName in namespaces labelled
 //     runtime.gardener.cloud/sandbox=<class>;
 //   - enforce-<class> and enforce-<class>-restricted (validating): every pod, and every ephemeral container added
 //     to one, in namespaces labelled runtime.gardener.cloud/sandbox-enforce=<class>, at the Pod Security Standards
 //     level of the namespace's runtime.gardener.cloud/sandbox-enforce-level (baseline unless restricted).
 //
-// Namespace entries are built for every class the extension knows, so that a namespace labelled with a class the
-// shoot does not offer gets a clear refusal instead of silently no sandbox; the namespace-unknown, enforce-unknown
-// and enforce-level-unknown entries refuse pods of namespaces whose labels name no known class or level at all.
-func ShootConfigs(shoot Shoot, knownClasses []string, clientConfig func(path string) admissionregistrationv1.WebhookClientConfig) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
+// Namespace entries are built for every class and runtime type the extension knows, so that a namespace labelled
+// with one the shoot does not offer gets a clear refusal instead of silently no sandbox; the namespace-unknown,
+// enforce-unknown and enforce-level-unknown entries refuse pods of namespaces whose labels name no known class, type
+// or level at all.
+func ShootConfigs(shoot Shoot, clientConfig func(path string) admissionregistrationv1.WebhookClientConfig) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
+	// A namespace label may name a class or a runtime type (its first offered class; for enforcement, any of its
+	// classes).
+	names := runtimes.Names()
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingWebhookConfiguration"},
 		ObjectMeta: metav1.ObjectMeta{Name: ConfigName},
@@ -62,11 +69,11 @@ func ShootConfigs(shoot Shoot, knownClasses []string, clientConfig func(path str
 	target := func(mode, class string, level apipod.Level) string {
 		return Target{Version: shoot.Version, Offer: shoot.Offer, Mode: mode, Class: class, Level: level}.Path()
 	}
-	noOwnChoice := admissionregistrationv1.MatchCondition{Name: "no-own-choice", Expression: "!has(object.spec.runtimeClassName) && !(" + asksForSandbox + ")"}
+	noOwnChoice := admissionregistrationv1.MatchCondition{Name: "no-own-choice", Expression: "!has(object.spec.runtimeClassName) && !(" + concernsSandbox + ")"}
 
 	mutating.Webhooks = append(mutating.Webhooks, mutatingWebhook("annotated", clientConfig(target(ModeAnnotated, "", "")), namespaces(nil),
-		admissionregistrationv1.MatchCondition{Name: "asks-for-a-sandbox", Expression: asksForSandbox}))
-	for _, class := range knownClasses {
+		admissionregistrationv1.MatchCondition{Name: "concerns-a-sandbox", Expression: concernsSandbox}))
+	for _, class := range names {
 		mutating.Webhooks = append(mutating.Webhooks, mutatingWebhook("namespace-"+class, clientConfig(target(ModeNamespace, class, "")),
 			namespaces(map[string]string{apipod.LabelSandbox: class}), noOwnChoice))
 
@@ -82,10 +89,10 @@ func ShootConfigs(shoot Shoot, knownClasses []string, clientConfig func(path str
 	// Namespaces labelled with a value that names no known class or level are refused rather than silently not
 	// sandboxed or enforced at another level.
 	mutating.Webhooks = append(mutating.Webhooks, mutatingWebhook("namespace-unknown", clientConfig(target(ModeNamespaceUnknown, "", "")),
-		namespaces(nil, exists(apipod.LabelSandbox), notIn(apipod.LabelSandbox, knownClasses...)), noOwnChoice))
+		namespaces(nil, exists(apipod.LabelSandbox), notIn(apipod.LabelSandbox, names...)), noOwnChoice))
 	validating.Webhooks = append(validating.Webhooks,
 		validatingWebhook("enforce-unknown", clientConfig(target(ModeEnforceUnknown, "", "")),
-			namespaces(nil, exists(apipod.LabelSandboxEnforce), notIn(apipod.LabelSandboxEnforce, knownClasses...))),
+			namespaces(nil, exists(apipod.LabelSandboxEnforce), notIn(apipod.LabelSandboxEnforce, names...))),
 		validatingWebhook("enforce-level-unknown", clientConfig(target(ModeEnforceLevelUnknown, "", "")),
 			namespaces(nil, exists(apipod.LabelSandboxEnforce), exists(apipod.LabelSandboxEnforceLevel), notIn(apipod.LabelSandboxEnforceLevel, apipod.Levels()...))),
 	)

@@ -86,11 +86,11 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	case ModeEnforce:
 		err = validatorpod.Enforce(pod, validatorpod.Enforcement{Namespace: req.Namespace, Class: target.Class, Level: target.Level, Version: target.Version})
 	case ModeNamespaceUnknown:
-		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s); fix the namespace label, or choose a sandbox in the pod with the annotation %s",
-			apipod.LabelSandbox, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), apipod.AnnotationSandbox)
+		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s); fix the namespace label, or choose a sandbox in the pod with the annotation %s",
+			apipod.LabelSandbox, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), apipod.AnnotationSandbox)
 	case ModeEnforceUnknown:
-		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s), so no pod can comply; fix the namespace label",
-			apipod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "))
+		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s), so no pod can comply; fix the namespace label",
+			apipod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "))
 	case ModeEnforceLevelUnknown:
 		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known level (known: %s; without the label: %s), so no pod can comply; fix the namespace label",
 			apipod.LabelSandboxEnforceLevel, req.Namespace, strings.Join(apipod.Levels(), ", "), apipod.LevelBaseline)

@@ -22,8 +22,10 @@ import (
 )
 
 var (
-	offer = mutatorpod.Offer{Classes: []string{"gvisor", "kata-qemu"}}
-	v136  = psaapi.MajorMinorVersion(1, 36)
+	// namespaceLabelValues are what a namespace label may name: the classes and the runtime types.
+	namespaceLabelValues = runtimes.Names()
+	offer                = mutatorpod.Offer{Classes: []string{"gvisor", "kata-qemu"}}
+	v136                 = psaapi.MajorMinorVersion(1, 36)
 )
 
 var _ = Describe("Target", func() {
@@ -34,7 +36,10 @@ var _ = Describe("Target", func() {
 			Expect(parsed).To(Equal(t))
 		},
 		Entry("annotated", Target{Version: v136, Offer: offer, Mode: ModeAnnotated}),
+		Entry("an offer with its pools", Target{Version: v136, Offer: mutatorpod.Offer{Classes: []string{"gvisor", "kata-qemu"}, Pools: map[string][]string{"gvisor": {"a", "b"}, "kata-qemu": {"b"}}}, Mode: ModeAnnotated}),
 		Entry("namespace", Target{Version: v136, Offer: offer, Mode: ModeNamespace, Class: "kata-qemu"}),
+		Entry("namespace naming a runtime type", Target{Version: v136, Offer: offer, Mode: ModeNamespace, Class: "kata"}),
+		Entry("enforce naming a runtime type", Target{Version: v136, Offer: offer, Mode: ModeEnforce, Class: "kata", Level: apipod.LevelBaseline}),
 		Entry("enforce at baseline", Target{Version: v136, Offer: offer, Mode: ModeEnforce, Class: "gvisor", Level: apipod.LevelBaseline}),
 		Entry("enforce at restricted", Target{Version: v136, Offer: offer, Mode: ModeEnforce, Class: "gvisor", Level: apipod.LevelRestricted}),
 		Entry("a shoot of an unknown version", Target{Version: psaapi.LatestVersion(), Offer: offer, Mode: ModeAnnotated}),
@@ -47,6 +52,8 @@ var _ = Describe("Target", func() {
 	It("builds paths with the shoot's version, offer, mode, class and level", func() {
 		Expect(Target{Version: v136, Offer: offer, Mode: ModeEnforce, Class: "gvisor", Level: apipod.LevelRestricted}.Path()).
 			To(Equal("/webhooks/pod/v1.36/gvisor,kata-qemu/enforce/gvisor/restricted"))
+		withPools := mutatorpod.Offer{Classes: []string{"gvisor", "kata-qemu"}, Pools: map[string][]string{"gvisor": {"a", "b"}, "kata-qemu": {"b"}}}
+		Expect(Target{Version: v136, Offer: withPools, Mode: ModeAnnotated}.Path()).To(Equal("/webhooks/pod/v1.36/gvisor=a+b,kata-qemu=b/annotated"))
 	})
 
 	DescribeTable("reads paths built before the Kubernetes version travelled, with the latest standards at baseline",
@@ -255,14 +262,14 @@ var _ = Describe("Handler on a body that is not an AdmissionReview", func() {
 })
 
 var _ = Describe("ShootConfigs", func() {
-	mutating, validating := ShootConfigs(Shoot{Offer: offer, Version: v136}, runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
+	mutating, validating := ShootConfigs(Shoot{Offer: offer, Version: v136}, func(path string) admissionregistrationv1.WebhookClientConfig {
 		return admissionregistrationv1.WebhookClientConfig{URL: new("https://seed.example" + path)}
 	})
 	kubeSystemExcluded := metav1.LabelSelectorRequirement{Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system"}}
 
 	It("has an annotation entry, one namespace entry per known class and one for unknown values, all failing closed fast", func() {
 		Expect(mutating.Name).To(Equal(ConfigName))
-		Expect(mutating.Webhooks).To(HaveLen(1 + len(runtimes.ClassNames()) + 1))
+		Expect(mutating.Webhooks).To(HaveLen(1 + len(namespaceLabelValues) + 1))
 		for _, wh := range mutating.Webhooks {
 			Expect(*wh.FailurePolicy).To(Equal(admissionregistrationv1.Fail))
 			Expect(*wh.TimeoutSeconds).To(BeNumerically("<=", 5))
@@ -273,7 +280,7 @@ var _ = Describe("ShootConfigs", func() {
 			Expect(wh.MatchConditions).To(HaveLen(1))
 		}
 		Expect(*mutating.Webhooks[0].ClientConfig.URL).To(Equal("https://seed.example/webhooks/pod/v1.36/gvisor,kata-qemu/annotated"))
-		Expect(mutating.Webhooks[0].MatchConditions[0].Expression).To(ContainSubstring(`"runtime.gardener.cloud/sandbox" in object.metadata.annotations`))
+		Expect(mutating.Webhooks[0].MatchConditions[0].Expression).To(ContainSubstring(`object.metadata.annotations.exists(k, k.startsWith("runtime.gardener.cloud/"))`))
 		Expect(mutating.Webhooks[1].NamespaceSelector.MatchLabels).To(Equal(map[string]string{"runtime.gardener.cloud/sandbox": "gvisor"}))
 		Expect(*mutating.Webhooks[1].ClientConfig.URL).To(Equal("https://seed.example/webhooks/pod/v1.36/gvisor,kata-qemu/namespace/gvisor"))
 	})
@@ -283,7 +290,7 @@ var _ = Describe("ShootConfigs", func() {
 		Expect(*last.ClientConfig.URL).To(HaveSuffix("/namespace-unknown"))
 		Expect(last.NamespaceSelector.MatchExpressions).To(ContainElements(
 			metav1.LabelSelectorRequirement{Key: "runtime.gardener.cloud/sandbox", Operator: metav1.LabelSelectorOpExists},
-			metav1.LabelSelectorRequirement{Key: "runtime.gardener.cloud/sandbox", Operator: metav1.LabelSelectorOpNotIn, Values: runtimes.ClassNames()},
+			metav1.LabelSelectorRequirement{Key: "runtime.gardener.cloud/sandbox", Operator: metav1.LabelSelectorOpNotIn, Values: namespaceLabelValues},
 		))
 		unknownClass, unknownLevel := validating.Webhooks[len(validating.Webhooks)-2], validating.Webhooks[len(validating.Webhooks)-1]
 		Expect(*unknownClass.ClientConfig.URL).To(HaveSuffix("/enforce-unknown"))
@@ -297,7 +304,7 @@ var _ = Describe("ShootConfigs", func() {
 	})
 
 	It("has two enforcement entries per known class, one per level, that see every pod and every added ephemeral container", func() {
-		Expect(validating.Webhooks).To(HaveLen(2*len(runtimes.ClassNames()) + 2))
+		Expect(validating.Webhooks).To(HaveLen(2*len(namespaceLabelValues) + 2))
 		for _, wh := range validating.Webhooks {
 			Expect(*wh.FailurePolicy).To(Equal(admissionregistrationv1.Fail))
 			Expect(wh.MatchConditions).To(BeEmpty(), "pods already in the class are checked too")

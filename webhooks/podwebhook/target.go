@@ -52,15 +52,24 @@ type Target struct {
 	Offer mutatorpod.Offer
 	// Mode is the entry's mode.
 	Mode string
-	// Class is the namespace's class for ModeNamespace and ModeEnforce.
+	// Class is the namespace's class, or runtime type, for ModeNamespace and ModeEnforce.
 	Class string
 	// Level is the Pod Security Standards level of ModeEnforce.
 	Level apipod.Level
 }
 
-// Path returns the serving path of t.
+// Path returns the serving path of t. The offer is written as <class>=<pool>+<pool>,<class>=<pool>..., in the
+// offer's order.
 func (t Target) Path() string {
-	classes := strings.Join(t.Offer.Classes, ",")
+	items := make([]string, 0, len(t.Offer.Classes))
+	for _, class := range t.Offer.Classes {
+		item := class
+		if pools := t.Offer.Pools[class]; len(pools) > 0 {
+			item += "=" + strings.Join(pools, "+")
+		}
+		items = append(items, item)
+	}
+	classes := strings.Join(items, ",")
 	if classes == "" {
 		classes = noClasses
 	}
@@ -108,20 +117,30 @@ func ParseTarget(path string) (Target, error) {
 		return Target{}, fmt.Errorf("path %q: want %s<version>/<classes>/<mode>[/<class>[/<level>]]", path, PathPrefix)
 	}
 	t.Mode = parts[1]
-	if parts[0] != noClasses {
-		t.Offer.Classes = strings.Split(parts[0], ",")
-	}
 	known := runtimes.ClassNames()
-	for _, c := range t.Offer.Classes {
-		if !slices.Contains(known, c) {
-			return Target{}, fmt.Errorf("path %q offers the unknown runtime class %q", path, c)
+	if parts[0] != noClasses {
+		// Paths built before the pools travelled name the classes only.
+		for _, item := range strings.Split(parts[0], ",") {
+			class, pools, hasPools := strings.Cut(item, "=")
+			if !slices.Contains(known, class) {
+				return Target{}, fmt.Errorf("path %q offers the unknown runtime class %q", path, class)
+			}
+			t.Offer.Classes = append(t.Offer.Classes, class)
+			if hasPools {
+				if t.Offer.Pools == nil {
+					t.Offer.Pools = map[string][]string{}
+				}
+				t.Offer.Pools[class] = strings.Split(pools, "+")
+			}
 		}
 	}
+	// A namespace label may name a class or a runtime type.
+	names := runtimes.Names()
 	switch {
 	case (t.Mode == ModeAnnotated || t.Mode == ModeNamespaceUnknown || t.Mode == ModeEnforceUnknown || t.Mode == ModeEnforceLevelUnknown) && len(parts) == 2:
-	case t.Mode == ModeNamespace && len(parts) == 3 && slices.Contains(known, parts[2]):
+	case t.Mode == ModeNamespace && len(parts) == 3 && slices.Contains(names, parts[2]):
 		t.Class = parts[2]
-	case t.Mode == ModeEnforce && len(parts) >= 3 && slices.Contains(known, parts[2]):
+	case t.Mode == ModeEnforce && len(parts) >= 3 && slices.Contains(names, parts[2]):
 		t.Class, t.Level = parts[2], apipod.LevelBaseline
 		if len(parts) == 4 {
 			if !slices.Contains(apipod.Levels(), parts[3]) {

@@ -45,7 +45,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			ContainSubstring("handler: runsc"),
 			ContainSubstring("kind: MutatingWebhookConfiguration"),
 			ContainSubstring("kind: ValidatingWebhookConfiguration"),
-			ContainSubstring("url: "+seed.URL+"/webhooks/pod/v1.36/gvisor,kata-qemu,kata-fc/annotated"),
+			ContainSubstring("url: "+seed.URL+"/webhooks/pod/v1.36/gvisor=gvisor,kata-qemu=kata,kata-fc=kata/annotated"),
 			ContainSubstring("caBundle: "),
 		))
 

@@ -129,12 +129,64 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 		Entry("an explicit different runtimeClassName", func(p *corev1.Pod) { p.Spec.RuntimeClassName = new("runc") },
 			`asks for runtime class "gvisor", but the pod sets spec.runtimeClassName "runc": remove spec.runtimeClassName or change the annotation runtime.gardener.cloud/sandbox`),
 		Entry("a contradicting node selector", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{gvisorSel: "false"} },
-			`sets containerruntime.worker.gardener.cloud/gvisor="false": remove that node selector`),
+			`the pod's spec.nodeSelector containerruntime.worker.gardener.cloud/gvisor=false matches no node that runs it (worker pools gvisor), so the pod would stay Pending: remove that selector, or change the annotation runtime.gardener.cloud/sandbox`),
+		Entry("kata-deploy's node selector with gvisor", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"katacontainers.io/kata-runtime": "true"} },
+			`annotation runtime.gardener.cloud/sandbox=gvisor asks for runtime class "gvisor", but the pod's spec.nodeSelector katacontainers.io/kata-runtime=true matches no node that runs it (worker pools gvisor)`),
+		Entry("a pool that offers no gvisor", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"worker.gardener.cloud/pool": "plain"} },
+			`the pod's spec.nodeSelector worker.gardener.cloud/pool=plain matches no node that runs it (worker pools gvisor)`),
 		Entry("an unknown class", func(p *corev1.Pod) { p.Annotations[sandbox] = "vmware" },
 			`names the unknown sandbox "vmware"; known: gvisor, kata-qemu, kata-clh, kata-fc (or a runtime type: gvisor, kata); offered here: gvisor, kata-qemu, kata-fc`),
 		Entry("a class no worker pool of the shoot offers", func(p *corev1.Pod) { p.Annotations[sandbox] = "kata-clh" },
 			`asks for runtime class "kata-clh", but no worker pool of this cluster offers it; offered runtime classes: gvisor, kata-qemu, kata-fc`),
 	)
+
+	Context("coming from kata-deploy", func() {
+		// kata-deploy's canonical sample workload, unchanged.
+		sample := func(ns string) *corev1.Pod {
+			pod := newPod(ns, map[string]string{"io.kubernetes.cri-o.TrustedSandbox": "false", "io.kubernetes.cri.untrusted-workload": "true"})
+			pod.Spec.NodeSelector = map[string]string{"katacontainers.io/kata-runtime": "true"}
+			return pod
+		}
+
+		It("gets the shoot's first Kata class and node selectors a Kata node meets, never gvisor", func() {
+			pod := sample(ns)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+			Expect(pod.Spec.NodeSelector).To(Equal(map[string]string{
+				"katacontainers.io/kata-runtime":    "true",
+				kataSel:                             "true",
+				"runtime.gardener.cloud/kata-ready": "true",
+			}))
+		})
+
+		It("gets a Kata class in a namespace whose default is gvisor", func() {
+			pod := sample(namespace(map[string]string{sandbox: "gvisor"}))
+			pod.Annotations = nil
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		})
+	})
+
+	DescribeTable("refuses annotations that look like a request for a sandbox but are none, instead of running the pod unsandboxed",
+		func(annotations map[string]string, fragment string) {
+			Expect(land.Client.Create(ctx, newPod(ns, annotations))).To(MatchError(ContainSubstring(fragment)))
+		},
+		Entry("a misspelt key", map[string]string{"runtime.gardener.cloud/sandbx": "gvisor"},
+			`the pod's annotation runtime.gardener.cloud/sandbx="gvisor" is not one this cluster's sandboxes know: the only annotation under runtime.gardener.cloud/ is runtime.gardener.cloud/sandbox`),
+		Entry("an empty sandbox", map[string]string{sandbox: ""}, `the pod's annotation runtime.gardener.cloud/sandbox is empty`),
+		Entry("kata-deploy's annotation capitalised", map[string]string{"io.kubernetes.cri.untrusted-workload": "True"},
+			`the pod's annotation io.kubernetes.cri.untrusted-workload="True" is neither "true" (run the pod in the default sandbox) nor "false" (no sandbox)`),
+		Entry("kata-deploy's annotation as yes", map[string]string{"io.kubernetes.cri.untrusted-workload": "yes"}, `io.kubernetes.cri.untrusted-workload="yes"`),
+		Entry("CRI-O's annotation as 0", map[string]string{"io.kubernetes.cri-o.TrustedSandbox": "0"}, `io.kubernetes.cri-o.TrustedSandbox="0"`),
+	)
+
+	It("never sends a pod whose kata-deploy annotation says no sandbox", func() {
+		before := podRequests()
+		pod := newPod(ns, map[string]string{"io.kubernetes.cri.untrusted-workload": "false", "io.kubernetes.cri-o.TrustedSandbox": "true"})
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(BeNil())
+		Expect(podRequests()).To(Equal(before))
+	})
 
 	It("leaves kube-system alone", func() {
 		pod := newPod(metav1.NamespaceSystem, map[string]string{sandbox: "gvisor"})
@@ -166,10 +218,17 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
 		})
 
+		It("takes a runtime type as the namespace's default: its first class the shoot offers", func() {
+			ns := namespace(map[string]string{sandbox: "kata"})
+			pod := newPod(ns, nil)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		})
+
 		It("refuses pods of namespaces whose labels name no known class, instead of silently not sandboxing them", func() {
-			typo := namespace(map[string]string{sandbox: "kata"})
+			typo := namespace(map[string]string{sandbox: "gviser"})
 			Expect(land.Client.Create(ctx, newPod(typo, nil))).To(MatchError(ContainSubstring(
-				"the label runtime.gardener.cloud/sandbox of namespace " + typo + " names no known runtime class (known: gvisor, kata-qemu, kata-clh, kata-fc)")))
+				"the label runtime.gardener.cloud/sandbox of namespace " + typo + " names no known runtime class (known: gvisor, kata-qemu, kata-clh, kata-fc; or a runtime type: gvisor, kata)")))
 
 			enforceTypo := namespace(map[string]string{enforce: "gviser"})
 			pod := newPod(enforceTypo, nil)
@@ -180,7 +239,7 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 		It("refuses pods of a namespace labelled with a class the shoot does not offer", func() {
 			ns := namespace(map[string]string{sandbox: "kata-clh"})
 			Expect(land.Client.Create(ctx, newPod(ns, nil))).To(MatchError(ContainSubstring(
-				`namespace label runtime.gardener.cloud/sandbox=kata-clh names runtime class "kata-clh", but no worker pool of this cluster offers it`)))
+				`namespace label runtime.gardener.cloud/sandbox=kata-clh asks for runtime class "kata-clh", but no worker pool of this cluster offers it; offered runtime classes: gvisor, kata-qemu, kata-fc; fix the namespace label`)))
 		})
 	})
 
