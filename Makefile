@@ -7,7 +7,6 @@ K8S_VERSION    := v1.36.3
 ETCD           := $(BIN_DIR)/etcd
 KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
 KUBECTL        := $(BIN_DIR)/kubectl
-RUNSC_MODULE   := $(BIN_DIR)/runsc-module
 RUN_LOCAL      := $(BIN_DIR)/run-local
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -count=1 -timeout 45m
@@ -21,11 +20,12 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 	-X k8s.io/component-base/version.gitTreeState=clean \
 	-X k8s.io/component-base/version/verflag.programName=kube-apiserver
 
-# The test control plane binaries for envtest, and the runsc built from the gVisor module for test/nodetruth.
+# The test control plane binaries for envtest; test/nodetruth finds the containerd releases built from Go modules
+# (containerd-<minor>, ctr-<minor>) there too.
 export KUBEBUILDER_ASSETS := $(BIN_DIR)
-export RUNSC_MODULE_BINARY := $(RUNSC_MODULE)
+export CONTAINERD_MODULE_DIR := $(BIN_DIR)
 
-.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl runsc-module node-packages clean
+.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl containerd node-packages clean
 
 all: verify test
 
@@ -55,17 +55,30 @@ $(KUBECTL): $(TOOLS_MOD)
 node-packages:
 	hack/install-node-packages.sh
 
-## runsc-module: build runsc from the gvisor.dev/gvisor Go module (for flags newer than Debian's runsc, e.g. nvproxy).
-runsc-module: $(RUNSC_MODULE)
+# The containerd releases Gardener's machine images run today, built from the containerd Go module (one module per
+# release under hack/, as a module pins one version): test/nodetruth loads gardener-node-agent's config.toml with
+# them and runs them, besides Debian's containerd 1.6.
+CONTAINERD_RELEASES := 2.2 2.4
+CONTAINERD_MODULES  := $(foreach r,$(CONTAINERD_RELEASES),$(BIN_DIR)/containerd-$(r) $(BIN_DIR)/ctr-$(r))
+CONTAINERD_LDFLAGS   = -s -w -X github.com/containerd/containerd/v2/version.Version=$$(go list -m -f '{{.Version}}' github.com/containerd/containerd/v2)
 
-# runsc must be built without cgo: with it, `runsc do` cannot re-execute itself.
-$(RUNSC_MODULE): hack/runsc/go.mod hack/runsc/go.sum
-	@mkdir -p $(BIN_DIR)
-	cd hack/runsc && CGO_ENABLED=0 go build -o $@ gvisor.dev/gvisor/runsc
+## containerd: build containerd and ctr of the releases pinned in hack/containerd-<release> into
+## .cache/bin/containerd-<release> and ctr-<release> (reused until the pin changes; the first build takes minutes).
+containerd: $(CONTAINERD_MODULES)
+
+# Static (no cgo, so without the btrfs snapshotter, which no Gardener node uses); --version reports the pinned release.
+$(BIN_DIR)/containerd-%: hack/containerd-%/go.mod hack/containerd-%/go.sum
+	@mkdir -p $(@D)
+	cd hack/containerd-$* && CGO_ENABLED=0 go build -trimpath -ldflags "$(CONTAINERD_LDFLAGS)" -o $@ github.com/containerd/containerd/v2/cmd/containerd
+
+$(BIN_DIR)/ctr-%: hack/containerd-%/go.mod hack/containerd-%/go.sum
+	@mkdir -p $(@D)
+	cd hack/containerd-$* && CGO_ENABLED=0 go build -trimpath -ldflags "$(CONTAINERD_LDFLAGS)" -o $@ github.com/containerd/containerd/v2/cmd/ctr
 
 ## test: unit and integration tests; the integration suites run against the real API servers, test/nodetruth
-## against real containerd and runsc (Debian packages, see .ci/run) and runsc built from the gVisor module.
-test: control-plane $(RUNSC_MODULE) node-packages
+## against real containerd (Debian's 1.6 and the releases of `make containerd`) and runsc (Debian's and the
+## installer payload's, `make payload`).
+test: control-plane $(CONTAINERD_MODULES) node-packages
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
 
 ## verify: gofmt, go vet and staticcheck.
@@ -129,6 +142,10 @@ RELEASE_BINARIES := $(addprefix $(RELEASE_DIR)/,gardener-extension-runtime-sandb
 	gardener-extension-admission-runtime-sandbox runtime-sandbox-installer)
 GVISOR_PAYLOAD_DEPS := hack/runsc/go.mod hack/runsc/go.sum
 KATA_PAYLOAD_DEPS   := hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata-shim.sh
+
+# test/nodetruth runs the gVisor payload: runsc's flags, and a pod sandbox through containerd's CRI with the shim.
+export GVISOR_PAYLOAD_DIR := $(PAYLOAD_DIR)/gvisor
+test: $(GVISOR_PAYLOAD)
 
 # What the extension's binaries report with --version. The image build has no .git in its context and passes
 # them as build arguments (an unset build argument may arrive as an empty variable, hence the ifeq); an untagged
