@@ -118,7 +118,7 @@ var _ = Describe("The runtime-sandbox-installer command for Kata", func() {
 			done <- cmd.Execute()
 		}()
 
-		Eventually(labels(node)).WithTimeout(10 * time.Second).Should(Equal(map[string]string{poolLabel: "kata"}), "the stale ready labels go")
+		Eventually(labels(node)).WithTimeout(10*time.Second).Should(Equal(map[string]string{poolLabel: "kata"}), "the stale ready labels go")
 		Expect(filepath.Join(dst, kata.ShimName)).To(BeARegularFile())
 		Expect(kata.CheckPayload(dst)).To(Succeed(), "the files are installed all the same")
 		Expect(filepath.Join(oldVersion, "bin/qemu-system-x86_64")).To(BeARegularFile(), "a configuration refers to the old version")
