@@ -201,7 +201,7 @@ func (o *options) install(ctx context.Context) (notReady, err error) {
 
 // checkKata removes the Kata versions no configuration on the node refers to any more, keeping the one this
 // installer ships, and tells why Kata cannot work on the node (nil when it can).
-func (o *options) checkKata(ctx context.Context) (error, error) {
+func (o *options) checkKata(ctx context.Context) (notReady, err error) {
 	log := logf.FromContext(ctx)
 	files, err := installer.CheckKataFiles(o.destination, o.hostDestination)
 	if err != nil {
