@@ -96,7 +96,7 @@ func assemble(src, dst string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s/%s/%s\tfrom %s %s/%s\n", kata.VersionsDir, kata.Version, a.Path, kata.KataDeployImage, kata.KataDeployRoot, a.From)
+		fmt.Fprintf(out, "%s/%s/%s\tfrom %s %s/%s\t(for %v)\n", kata.VersionsDir, kata.Version, a.Path, kata.KataDeployImage, kata.KataDeployRoot, a.From, a.Hypervisors)
 	}
 	fmt.Fprintf(out, "%s\tbuilt from the Kata runtime module at commit %s (hack/payload)\n", kata.ShimName, kata.ReleaseCommit)
 	return nil
