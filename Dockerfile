@@ -10,17 +10,22 @@
 
 # The go directive of go.mod.
 ARG GO_VERSION=1.26.5
+# Kata's hypervisors, guest kernel, guest image and virtiofsd come from the kata-deploy image of the Kata release the
+# extension ships, pinned by digest: runtimes/kata.KataDeployImage (a test fails when the two differ). Pass another
+# only to build from a mirror of the same image.
+ARG KATA_DEPLOY_IMAGE=quay.io/kata-containers/kata-deploy:3.29.0@sha256:1e80246bbecd4fdfde2281a1ebefcd77da3f3722eca57856260d2b270de0b6ff
 
-# The runtime binaries, built from the Go modules pinned in hack/runsc and hack/payload. Only what they depend
-# on is copied, so this stage is independent of the extension's own sources.
+FROM ${KATA_DEPLOY_IMAGE} AS kata-deploy
+
+# The runtime payload: binaries built from the Go modules pinned in hack/runsc and hack/payload, and Kata's artifacts
+# from the kata-deploy image, assembled and checked against the layout in runtimes/kata by `make payload`.
 FROM golang:${GO_VERSION} AS payload
 WORKDIR /src
-COPY Makefile ./
-COPY hack/runsc/ hack/runsc/
-COPY hack/payload/ hack/payload/
+COPY --from=kata-deploy /opt/kata-artifacts/opt/kata/ /kata-deploy/opt/kata-artifacts/opt/kata/
+COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
 	--mount=type=cache,target=/root/.cache/go-build \
-	make payload
+	make payload KATA_DEPLOY_ROOT=/kata-deploy
 
 # The extension's binaries, static, with the version from the build arguments (read by the Makefile from the
 # environment).

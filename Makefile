@@ -7,6 +7,7 @@ K8S_VERSION    := v1.36.3
 ETCD           := $(BIN_DIR)/etcd
 KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
 KUBECTL        := $(BIN_DIR)/kubectl
+KATA_CONFIG_CHECK := $(BIN_DIR)/kata-config-check
 RUN_LOCAL      := $(BIN_DIR)/run-local
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -count=1 -timeout 45m
@@ -24,8 +25,10 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 # (containerd-<minor>, ctr-<minor>) there too.
 export KUBEBUILDER_ASSETS := $(BIN_DIR)
 export CONTAINERD_MODULE_DIR := $(BIN_DIR)
+# Kata's own configuration loader, for the tests of the rendered Kata configurations (test/kataconfig).
+export KATA_CONFIG_CHECK
 
-.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl containerd node-packages clean
+.PHONY: all build test verify fmt vet lint run-local start start-admission bench control-plane kubectl containerd kata-config-check node-packages clean
 
 all: verify test
 
@@ -75,10 +78,17 @@ $(BIN_DIR)/ctr-%: hack/containerd-%/go.mod hack/containerd-%/go.sum
 	@mkdir -p $(@D)
 	cd hack/containerd-$* && CGO_ENABLED=0 go build -trimpath -ldflags "$(CONTAINERD_LDFLAGS)" -o $@ github.com/containerd/containerd/v2/cmd/ctr
 
+## kata-config-check: build the checker that loads Kata configuration files with Kata's own loader (katautils, from
+## the Kata module pinned in hack/payload) and refuses unknown keys.
+kata-config-check: $(KATA_CONFIG_CHECK)
+
+$(KATA_CONFIG_CHECK): hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata.sh $(wildcard hack/payload/kataconfig/*.go hack/payload/kataconfig/*/*.go)
+	hack/payload/build-kata.sh config-check $@ $(CACHE_DIR)/kata-src/config-check
+
 ## test: unit and integration tests; the integration suites run against the real API servers, test/nodetruth
 ## against real containerd (Debian's 1.6 and the releases of `make containerd`) and runsc (Debian's and the
-## installer payload's, `make payload`).
-test: control-plane $(CONTAINERD_MODULES) node-packages
+## installer payload's, `make payload`), test/kataconfig against Kata's own configuration loader.
+test: control-plane $(CONTAINERD_MODULES) $(KATA_CONFIG_CHECK) node-packages
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
 
 ## verify: gofmt, go vet and staticcheck.
@@ -141,7 +151,7 @@ KATA_PAYLOAD   := $(PAYLOAD_DIR)/kata/containerd-shim-kata-v2
 RELEASE_BINARIES := $(addprefix $(RELEASE_DIR)/,gardener-extension-runtime-sandbox \
 	gardener-extension-admission-runtime-sandbox runtime-sandbox-installer)
 GVISOR_PAYLOAD_DEPS := hack/runsc/go.mod hack/runsc/go.sum
-KATA_PAYLOAD_DEPS   := hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata-shim.sh
+KATA_PAYLOAD_DEPS   := hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata.sh
 
 # test/nodetruth runs the gVisor payload: runsc's flags, and a pod sandbox through containerd's CRI with the shim.
 export GVISOR_PAYLOAD_DIR := $(PAYLOAD_DIR)/gvisor
@@ -161,10 +171,18 @@ RELEASE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(VERSION) \
 
 .PHONY: payload binaries
 
-## payload: build the installer image's runtime binaries from Go modules into .cache/payload/bin/<type>/ (the
-## image's /installer/bin/<type>/): gVisor's runsc and containerd shim (module pinned in hack/runsc), Kata's
-## containerd shim (pinned in hack/payload). Rebuilt when a pin changes.
+## payload: assemble the installer image's payload into .cache/payload/bin/<type>/ (the image's
+## /installer/bin/<type>/, copied as it is into the nodes' binary path): gVisor's runsc and containerd shim (built
+## from the module pinned in hack/runsc), Kata's containerd shim (built from the Kata release's module, pinned in
+## hack/payload) and Kata's hypervisors, guest kernel, guest image and virtiofsd, copied from the filesystem of the
+## pinned kata-deploy image (runtimes/kata.KataDeployImage) at KATA_DEPLOY_ROOT, then checked against the layout
+## in runtimes/kata (the one the configuration rendering uses); it prints where each file comes from. Without the
+## image (no registry), `go run ./hack/kata-payload stand-ins DIR` writes stand-ins of its files for
+## KATA_DEPLOY_ROOT=DIR.
 payload: $(GVISOR_PAYLOAD) $(KATA_PAYLOAD)
+	@if [ -z "$(KATA_DEPLOY_ROOT)" ]; then \
+		echo "make payload: set KATA_DEPLOY_ROOT to the root filesystem of $$(go run ./hack/kata-payload image) (the Dockerfile does)" >&2; exit 1; fi
+	go run ./hack/kata-payload assemble --kata-deploy-root "$(KATA_DEPLOY_ROOT)" --out $(PAYLOAD_DIR)/kata
 
 # Static binaries (no cgo): runsc needs it to re-execute itself (`runsc do`), and the binaries run on the node's
 # OS, whose C library is not ours to know. runsc reports the gVisor module version; the shim reports containerd's.
@@ -179,7 +197,7 @@ $(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1: $(GVISOR_PAYLOAD_DEPS)
 	cd hack/runsc && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o $@ gvisor.dev/gvisor/shim
 
 $(KATA_PAYLOAD): $(KATA_PAYLOAD_DEPS)
-	hack/payload/build-kata-shim.sh $@ $(CACHE_DIR)/payload/src/kata-runtime
+	hack/payload/build-kata.sh shim $@ $(CACHE_DIR)/kata-src/shim
 
 ## binaries: build the extension's binaries, static and with their version, into .cache/release (what the image
 ## build runs).

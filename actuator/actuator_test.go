@@ -182,7 +182,7 @@ var _ = Describe("Actuator", func() {
 			Expect(pod.PriorityClassName).To(Equal("system-node-critical"))
 			Expect(pod.Containers).To(HaveLen(1))
 			Expect(pod.Containers[0].Image).To(Equal(image))
-			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin/gvisor", "--destination=/host/var/bin/containerruntimes", "--runtime-type=gvisor"))
+			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin/gvisor", "--destination=/host/var/bin/containerruntimes", "--host-destination=/var/bin/containerruntimes", "--runtime-type=gvisor"))
 			Expect(ds[0].Spec.Selector.MatchLabels).To(Equal(ds[0].Spec.Template.Labels))
 
 			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
@@ -247,7 +247,7 @@ var _ = Describe("Actuator", func() {
 
 			ctr := pod.Containers[0]
 			Expect(ctr.VolumeMounts).To(ConsistOf(corev1.VolumeMount{Name: pod.Volumes[0].Name, MountPath: "/host/opt/sandbox/bin"}))
-			Expect(ctr.Args).To(ContainElement("--destination=/host/opt/sandbox/bin"))
+			Expect(ctr.Args).To(ContainElements("--destination=/host/opt/sandbox/bin", "--host-destination=/opt/sandbox/bin"))
 			Expect(ctr.SecurityContext.Privileged).To(Equal(new(false)))
 			Expect(ctr.SecurityContext.AllowPrivilegeEscalation).To(Equal(new(false)))
 			Expect(ctr.SecurityContext.ReadOnlyRootFilesystem).To(Equal(new(true)))

@@ -3,6 +3,7 @@ package runtimes_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -66,13 +67,13 @@ var _ = Describe("runtimes", func() {
 		}}}}, []string{"kata-qemu", "kata-clh", "gvisor", "kata-fc"}),
 	)
 
-	It("builds RuntimeClasses that schedule onto ready nodes of the runtime's pools, with Kata's overhead", func() {
+	It("builds RuntimeClasses that schedule onto ready nodes of the runtime's pools, with their sandboxes' overhead", func() {
 		classes := OfferedClasses(&gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
 			pool("g", cr("gvisor", "")), pool("k", cr("kata", `{`+kataAPI+`,"hypervisors":["qemu"]}`)),
 		}}}})
 		Expect(classes).To(HaveLen(2))
 		Expect(classes[0].Handler).To(Equal("runsc"))
-		Expect(classes[0].Overhead).To(BeNil())
+		Expect(classes[0].Overhead.PodFixed).To(Equal(corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("32Mi")}))
 		Expect(classes[0].Scheduling.NodeSelector).To(Equal(map[string]string{
 			"containerruntime.worker.gardener.cloud/gvisor": "true",
 			"runtime.gardener.cloud/gvisor-ready":           "true",

@@ -37,8 +37,9 @@ var _ = Describe("NodeConfig", func() {
 				}
 				Expect(json.Unmarshal(p.Values.Raw, &values)).To(Succeed())
 				Expect(values.RuntimeType).To(Equal(RuntimeType))
-				Expect(values.PodAnn).To(Equal([]string{"io.katacontainers.*"}))
-				Expect(values.ContAnn).To(Equal([]string{"io.katacontainers.*"}))
+				// Only the allowlisted annotations reach Kata, never io.katacontainers.* as a whole.
+				Expect(values.PodAnn).To(Equal(AllowedAnnotations()))
+				Expect(values.ContAnn).To(Equal(AllowedAnnotations()))
 				got[p.Path[3]] = values.Options["ConfigPath"]
 			}
 			Expect(got).To(Equal(want))
@@ -52,10 +53,23 @@ var _ = Describe("NodeConfig", func() {
 		}),
 	)
 
+	It("writes one Kata configuration file per hypervisor, as Configuration renders it for the node layout", func() {
+		cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["clh","qemu"]}`), field.NewPath("pc"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cfg.Files).To(HaveLen(2))
+		for i, h := range []v1alpha1.Hypervisor{v1alpha1.HypervisorCloudHypervisor, v1alpha1.HypervisorQEMU} {
+			Expect(cfg.Files[i].Path).To(Equal(ConfigPath(h)))
+			Expect(*cfg.Files[i].Permissions).To(Equal(uint32(0o644)))
+			want, err := Configuration(h, NodeLayout)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(base64.StdEncoding.DecodeString(cfg.Files[i].Content.Inline.Data)).To(Equal(want))
+		}
+	})
+
 	It("adds devmapper, its setup script and unit only for firecracker", func() {
 		withoutFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(withoutFC.Files).To(BeEmpty())
+		Expect(withoutFC.Files).To(HaveEach(HaveField("Path", HavePrefix("/var/bin/containerruntimes/kata/configuration-"))))
 		Expect(withoutFC.Units).To(BeEmpty())
 
 		withFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
@@ -65,8 +79,10 @@ var _ = Describe("NodeConfig", func() {
 		Expect(json.Unmarshal(withFC.Plugins[1].Values.Raw, &fc)).To(Succeed())
 		Expect(fc).To(HaveKeyWithValue("snapshotter", DevmapperSnapshotter))
 		Expect(withFC.Plugins[2].Path).To(Equal([]string{DevmapperPluginName}))
-		Expect(withFC.Files).To(ConsistOf(HaveField("Path", DevmapperSetupScriptPath)))
-		Expect(*withFC.Files[0].Permissions).To(Equal(uint32(0o755)))
+		Expect(withFC.Files).To(ConsistOf(HaveField("Path", ConfigPath(v1alpha1.HypervisorQEMU)), HaveField("Path", ConfigPath(v1alpha1.HypervisorFirecracker)), HaveField("Path", DevmapperSetupScriptPath)))
+		script := withFC.Files[len(withFC.Files)-1]
+		Expect(script.Path).To(Equal(DevmapperSetupScriptPath))
+		Expect(*script.Permissions).To(Equal(uint32(0o755)))
 		Expect(withFC.Units).To(HaveLen(1))
 		Expect(withFC.Units[0].Name).To(Equal(DevmapperUnitName))
 		Expect(*withFC.Units[0].Content).To(And(ContainSubstring("Before=containerd.service"), ContainSubstring("ExecStart="+DevmapperSetupScriptPath)))
@@ -76,7 +92,7 @@ var _ = Describe("NodeConfig", func() {
 	It("ships a setup script that bash parses", func() {
 		cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
-		script, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
+		script, err := base64.StdEncoding.DecodeString(cfg.Files[len(cfg.Files)-1].Content.Inline.Data)
 		Expect(err).NotTo(HaveOccurred())
 		path := filepath.Join(GinkgoT().TempDir(), "setup.sh")
 		Expect(os.WriteFile(path, script, 0o755)).To(Succeed())
@@ -89,7 +105,7 @@ var _ = Describe("NodeConfig", func() {
 		BeforeEach(func() {
 			cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
-			data, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
+			data, err := base64.StdEncoding.DecodeString(cfg.Files[len(cfg.Files)-1].Content.Inline.Data)
 			Expect(err).NotTo(HaveOccurred())
 			script, unit = string(data), *cfg.Units[0].Content
 		})

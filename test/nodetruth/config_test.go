@@ -39,8 +39,8 @@ func expectedHandler(handler string) types.GomegaMatcher {
 		HaveKeyWithValue("runtime_type", kata.RuntimeType),
 		HaveKeyWithValue("options", HaveKeyWithValue("ConfigPath", kata.ConfigPath(hypervisor))),
 		HaveKeyWithValue("privileged_without_host_devices", true),
-		HaveKeyWithValue("pod_annotations", ConsistOf(kata.AnnotationPassthrough)),
-		HaveKeyWithValue("container_annotations", ConsistOf(kata.AnnotationPassthrough)),
+		HaveKeyWithValue("pod_annotations", ConsistOf(kata.AllowedAnnotations())),
+		HaveKeyWithValue("container_annotations", ConsistOf(kata.AllowedAnnotations())),
 	)
 }
 

@@ -124,8 +124,8 @@ func expectHandlersServed(status *nodetruth.CRIStatus, configVersion int, kataHa
 		Expect(status.Handlers).To(HaveKeyWithValue(h, And(
 			HaveField("RuntimeType", kata.RuntimeType),
 			HaveField("PrivilegedWithoutHostDevices", true),
-			HaveField("PodAnnotations", ConsistOf(kata.AnnotationPassthrough)),
-			HaveField("ContainerAnnotations", ConsistOf(kata.AnnotationPassthrough)),
+			HaveField("PodAnnotations", ConsistOf(kata.AllowedAnnotations())),
+			HaveField("ContainerAnnotations", ConsistOf(kata.AllowedAnnotations())),
 			HaveField("Options", HaveKeyWithValue("ConfigPath", kata.ConfigPath(katav1alpha1.Hypervisor(strings.TrimPrefix(h, "kata-"))))),
 		)), h)
 	}

@@ -108,7 +108,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/etc/motd")))
 	})
 
-	It("adds the Kata handlers, the devmapper snapshotter, its setup script and unit to a Firecracker pool's OSC", func() {
+	It("adds the Kata handlers, their configuration files, the devmapper snapshotter, its setup script and unit to a Firecracker pool's OSC", func() {
 		ns := shootNamespace("", `{`+kataAPI+`,"hypervisors":["qemu","fc"]}`)
 		o := oscIn(ns, "kata-pool", "kata")
 		createEventually(o)
@@ -117,7 +117,15 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		Expect(plugin(o, handlerPath("kata-clh")...)).To(BeNil())
 		Expect(plugin(o, handlerPath("kata-fc")...)).To(And(
 			HaveKeyWithValue("snapshotter", "devmapper"),
-			HaveKeyWithValue("pod_annotations", ConsistOf("io.katacontainers.*")),
+			HaveKeyWithValue("pod_annotations", ConsistOf(
+				"io.katacontainers.config.hypervisor.default_vcpus", "io.katacontainers.config.hypervisor.default_memory",
+				"io.katacontainers.config.agent.container_pipe_size", "io.katacontainers.config.runtime.create_container_timeout")),
+			HaveKeyWithValue("options", HaveKeyWithValue("ConfigPath", "/var/bin/containerruntimes/kata/configuration-fc.toml")),
+		))
+		Expect(fileContent(o, "/var/bin/containerruntimes/kata/configuration-qemu.toml")).To(ContainSubstring("[hypervisor.qemu]"))
+		Expect(fileContent(o, "/var/bin/containerruntimes/kata/configuration-fc.toml")).To(And(
+			ContainSubstring("[hypervisor.firecracker]"),
+			ContainSubstring("path = '/var/bin/containerruntimes/kata/3.29.0/bin/firecracker'"),
 		))
 		Expect(plugin(o, "io.containerd.snapshotter.v1.devmapper")).To(HaveKeyWithValue("pool_name", "containerd-pool"))
 		Expect(fileContent(o, "/opt/runtime-sandbox/bin/devmapper-setup.sh")).To(ContainSubstring("thin-pool"))
@@ -215,7 +223,11 @@ var _ = Describe("The example OSCs in the sample Shoot's namespace", func() {
 		o := exampleOSC("osc-kata.yaml")
 		createEventually(o)
 		Expect(handlerNames(o)).To(Equal([]string{"kata-qemu", "kata-fc", "io.containerd.snapshotter.v1.devmapper"}))
-		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/opt/runtime-sandbox/bin/devmapper-setup.sh")))
+		Expect(o.Spec.Files).To(ContainElements(
+			HaveField("Path", "/opt/runtime-sandbox/bin/devmapper-setup.sh"),
+			HaveField("Path", "/var/bin/containerruntimes/kata/configuration-qemu.toml"),
+			HaveField("Path", "/var/bin/containerruntimes/kata/configuration-fc.toml"),
+		))
 		Expect(o.Spec.Units).To(ContainElement(HaveField("Name", "runtime-sandbox-devmapper.service")))
 	})
 

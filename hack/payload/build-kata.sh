@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds Kata's containerd shim (containerd-shim-kata-v2) from the Kata runtime module pinned in this folder's
-# go.mod, for the Kata part of the installer payload.
+# Builds a Go program of the Kata runtime module pinned in this folder's go.mod (the commit of the Kata release
+# the extension ships, runtimes/kata.Version):
 #
-# usage: build-kata-shim.sh <output binary> <work directory>
+#   shim          Kata's containerd shim (containerd-shim-kata-v2), for the Kata part of the installer payload;
+#   config-check  kata-config-check (kataconfig/): loads Kata configuration files with Kata's own loader and a
+#                 strict check for unknown keys, for the tests of the configurations the extension renders.
+#
+# usage: build-kata.sh shim|config-check <output binary> <work directory>
 #
 # The module as the Go proxy serves it does not compile: Kata's Makefile generates pkg/katautils/config-settings.go
 # from config-settings.go.in, and only the template is published. go build refuses overlays of files in the
@@ -11,11 +15,22 @@
 # versions Kata builds with; this folder's go.mod only pins and verifies the Kata module itself).
 set -euo pipefail
 
-out=$(realpath -m "$1")
-work=$(realpath -m "$2")
+target=$1
+out=$(realpath -m "$2")
+work=$(realpath -m "$3")
 module=github.com/kata-containers/kata-containers/src/runtime
 
-cd "$(dirname "$0")"
+case "$target" in
+shim) pkg=./cmd/containerd-shim-kata-v2 tags= ;;
+config-check) pkg=./cmd/kata-config-check tags=kataconfig ;;
+*)
+	echo "build-kata.sh: unknown target $target (shim or config-check)" >&2
+	exit 2
+	;;
+esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
 go mod download "$module"
 version=$(go list -m -f '{{.Version}}' "$module")
 src=$(go list -m -f '{{.Dir}}' "$module")
@@ -27,10 +42,9 @@ mkdir -p "$work" "$(dirname "$out")"
 cp -R "$src/." "$work/"
 chmod -R u+w "$work"
 
-# The settings are the defaults of Kata's Makefile, except the configuration file: the extension installs it next
-# to the binaries (runtimes/kata.ConfigPath); containerd passes each handler's ConfigPath, so this default only
-# applies when a handler has none. The version is the module version, as no Kata release tag maps to a module
-# version.
+# The settings are the defaults of Kata's Makefile, except the configuration file: the extension writes one per
+# hypervisor (runtimes/kata.ConfigPath); containerd passes each handler's ConfigPath, so this default only applies
+# when a handler has none. The version is the module's pseudo-version, whose commit is the release's.
 sed -e "s|@RUNTIME_NAME@|kata-runtime|" \
 	-e "s|@PROJECT_NAME@|Kata Containers|" \
 	-e "s|@PROJECT_TYPE@|kata|" \
@@ -43,11 +57,18 @@ sed -e "s|@RUNTIME_NAME@|kata-runtime|" \
 	-e "s|@SYSCONFIG@|/etc/kata-containers/configuration.toml|" \
 	"$src/pkg/katautils/config-settings.go.in" >"$work/pkg/katautils/config-settings.go"
 if grep -n '@[A-Z_]*@' "$work/pkg/katautils/config-settings.go"; then
-	echo "build-kata-shim.sh: placeholders left in config-settings.go of $module@$version" >&2
+	echo "build-kata.sh: placeholders left in config-settings.go of $module@$version" >&2
 	exit 1
+fi
+
+if [[ $target == config-check ]]; then
+	# The checker's main package, and its strict check as part of katautils (it needs the loader's own type).
+	mkdir -p "$work/cmd/kata-config-check"
+	cp "$here/kataconfig/main.go" "$work/cmd/kata-config-check/"
+	cp "$here/kataconfig/katautils/strict.go" "$work/pkg/katautils/zz_runtime_sandbox_strict.go"
 fi
 
 # Static, like the gVisor binaries: the shim runs from the host's binary path on whatever OS the node has.
 # -buildvcs=false: the copy lies inside this repository's work tree, whose commit is not Kata's.
 cd "$work"
-CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags "-s -w" -o "$out" ./cmd/containerd-shim-kata-v2
+CGO_ENABLED=0 go build -buildvcs=false -trimpath -tags "$tags" -ldflags "-s -w" -o "$out" "$pkg"
