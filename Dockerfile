@@ -11,16 +11,18 @@
 # The go directive of go.mod.
 ARG GO_VERSION=1.26.5
 
-# The runtime binaries, built from the Go modules pinned in hack/runsc and hack/payload. Only what they depend
-# on is copied, so this stage is independent of the extension's own sources.
-FROM golang:${GO_VERSION} AS payload
+# The runtime binaries, built from the Go modules pinned in hack/runsc and hack/payload, cross-compiled on the
+# build platform for the target architecture. Only what they depend on is copied, so this stage is independent of
+# the extension's own sources.
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS payload
+ARG TARGETARCH
 WORKDIR /src
 COPY Makefile ./
 COPY hack/runsc/ hack/runsc/
 COPY hack/payload/ hack/payload/
 RUN --mount=type=cache,target=/go/pkg/mod \
 	--mount=type=cache,target=/root/.cache/go-build \
-	make payload
+	make payload PAYLOAD_ARCHES=${TARGETARCH}
 
 # The extension's binaries, static, with the version from the build arguments (read by the Makefile from the
 # environment).
@@ -41,7 +43,8 @@ ENTRYPOINT ["/gardener-extension-admission-runtime-sandbox"]
 # The installer replaces files in the host's container runtime binary path, a root-owned hostPath, so it runs as
 # root: distroless' root variant, and USER says so explicitly.
 FROM gcr.io/distroless/static-debian12:latest AS runtime-sandbox-installer
-COPY --from=payload /src/.cache/payload/bin/ /installer/bin/
+ARG TARGETARCH
+COPY --from=payload /src/.cache/payload/${TARGETARCH}/bin/ /installer/bin/
 COPY --from=builder /src/.cache/release/runtime-sandbox-installer /runtime-sandbox-installer
 USER 0:0
 ENTRYPOINT ["/runtime-sandbox-installer"]

@@ -121,10 +121,13 @@ generate-controller-registration:
 bench:
 	go test -run '^$$' -bench . -benchmem $(GO_PACKAGES)
 
-PAYLOAD_DIR    := $(CACHE_DIR)/payload/bin
+PAYLOAD_DIR    := $(CACHE_DIR)/payload
+# The architectures the installer image is published for; each gets its own payload in
+# .cache/payload/<arch>/bin/<type>/ (the image's /installer/bin/<type>/), built by cross-compilation.
+PAYLOAD_ARCHES ?= amd64 arm64
 RELEASE_DIR    := $(CACHE_DIR)/release
-GVISOR_PAYLOAD := $(PAYLOAD_DIR)/gvisor/runsc $(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1
-KATA_PAYLOAD   := $(PAYLOAD_DIR)/kata/containerd-shim-kata-v2
+GVISOR_PAYLOAD := $(foreach arch,$(PAYLOAD_ARCHES),$(PAYLOAD_DIR)/$(arch)/bin/gvisor/runsc $(PAYLOAD_DIR)/$(arch)/bin/gvisor/containerd-shim-runsc-v1)
+KATA_PAYLOAD   := $(foreach arch,$(PAYLOAD_ARCHES),$(PAYLOAD_DIR)/$(arch)/bin/kata/containerd-shim-kata-v2)
 RELEASE_BINARIES := $(addprefix $(RELEASE_DIR)/,gardener-extension-runtime-sandbox \
 	gardener-extension-admission-runtime-sandbox runtime-sandbox-installer)
 GVISOR_PAYLOAD_DEPS := hack/runsc/go.mod hack/runsc/go.sum
@@ -144,25 +147,27 @@ RELEASE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(VERSION) \
 
 .PHONY: payload binaries
 
-## payload: build the installer image's runtime binaries from Go modules into .cache/payload/bin/<type>/ (the
-## image's /installer/bin/<type>/): gVisor's runsc and containerd shim (module pinned in hack/runsc), Kata's
-## containerd shim (pinned in hack/payload). Rebuilt when a pin changes.
+## payload: build the installer image's runtime binaries from Go modules for each of PAYLOAD_ARCHES (default
+## amd64 and arm64, cross-compiled) into .cache/payload/<arch>/bin/<type>/ (the image's /installer/bin/<type>/):
+## gVisor's runsc and containerd shim (module pinned in hack/runsc), Kata's containerd shim (pinned in
+## hack/payload). Rebuilt when a pin changes.
 payload: $(GVISOR_PAYLOAD) $(KATA_PAYLOAD)
 
 # Static binaries (no cgo): runsc needs it to re-execute itself (`runsc do`), and the binaries run on the node's
-# OS, whose C library is not ours to know. runsc reports the gVisor module version; the shim reports containerd's.
-$(PAYLOAD_DIR)/gvisor/runsc: $(GVISOR_PAYLOAD_DEPS)
+# OS, whose C library is not ours to know; without cgo, Go cross-compiles them for another architecture (the
+# pattern's stem) with nothing else installed. runsc reports the gVisor module version; the shim reports containerd's.
+$(PAYLOAD_DIR)/%/bin/gvisor/runsc: $(GVISOR_PAYLOAD_DEPS)
 	@mkdir -p $(@D)
-	cd hack/runsc && CGO_ENABLED=0 go build -trimpath \
+	cd hack/runsc && CGO_ENABLED=0 GOOS=linux GOARCH=$* go build -trimpath \
 		-ldflags "-s -w -X gvisor.dev/gvisor/runsc/version.version=$$(go list -m -f '{{.Version}}' gvisor.dev/gvisor)" \
 		-o $@ gvisor.dev/gvisor/runsc
 
-$(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1: $(GVISOR_PAYLOAD_DEPS)
+$(PAYLOAD_DIR)/%/bin/gvisor/containerd-shim-runsc-v1: $(GVISOR_PAYLOAD_DEPS)
 	@mkdir -p $(@D)
-	cd hack/runsc && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o $@ gvisor.dev/gvisor/shim
+	cd hack/runsc && CGO_ENABLED=0 GOOS=linux GOARCH=$* go build -trimpath -ldflags "-s -w" -o $@ gvisor.dev/gvisor/shim
 
-$(KATA_PAYLOAD): $(KATA_PAYLOAD_DEPS)
-	hack/payload/build-kata-shim.sh $@ $(CACHE_DIR)/payload/src/kata-runtime
+$(PAYLOAD_DIR)/%/bin/kata/containerd-shim-kata-v2: $(KATA_PAYLOAD_DEPS)
+	GOOS=linux GOARCH=$* hack/payload/build-kata-shim.sh $@ $(PAYLOAD_DIR)/src/kata-runtime-$*
 
 ## binaries: build the extension's binaries, static and with their version, into .cache/release (what the image
 ## build runs).

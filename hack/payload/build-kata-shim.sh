@@ -2,7 +2,9 @@
 # Builds Kata's containerd shim (containerd-shim-kata-v2) from the Kata runtime module pinned in this folder's
 # go.mod, for the Kata part of the installer payload.
 #
-# usage: build-kata-shim.sh <output binary> <work directory>
+# usage: [GOOS=linux GOARCH=<arch>] build-kata-shim.sh <output binary> <work directory>
+#
+# GOOS and GOARCH choose the target, as for go build: the shim builds without cgo, so it cross-compiles.
 #
 # The module as the Go proxy serves it does not compile: Kata's Makefile generates pkg/katautils/config-settings.go
 # from config-settings.go.in, and only the template is published. go build refuses overlays of files in the

@@ -22,7 +22,7 @@ func raw(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []b
 var _ = Describe("NodeConfig", func() {
 	DescribeTable("one handler per hypervisor, with its configuration file",
 		func(providerConfig *runtime.RawExtension, want map[string]string) {
-			cfg, err := New().NodeConfig(providerConfig, field.NewPath("pc"))
+			cfg, err := nodeConfig(providerConfig, field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
 			got := map[string]string{}
 			for _, p := range cfg.Plugins {
@@ -53,12 +53,12 @@ var _ = Describe("NodeConfig", func() {
 	)
 
 	It("adds devmapper, its setup script and unit only for firecracker", func() {
-		withoutFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
+		withoutFC, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withoutFC.Files).To(BeEmpty())
 		Expect(withoutFC.Units).To(BeEmpty())
 
-		withFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
+		withFC, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withFC.Plugins).To(HaveLen(3))
 		var fc map[string]any
@@ -74,7 +74,7 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("ships a setup script that bash parses", func() {
-		cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+		cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		script, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
 		Expect(err).NotTo(HaveOccurred())
@@ -87,7 +87,7 @@ var _ = Describe("NodeConfig", func() {
 	Describe("the devmapper thin-pool of a Firecracker pool", func() {
 		var script, unit string
 		BeforeEach(func() {
-			cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+			cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
 			data, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
 			Expect(err).NotTo(HaveOccurred())
@@ -137,7 +137,7 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("refuses an invalid providerConfig with the field path", func() {
-		_, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), field.NewPath("pc"))
+		_, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), field.NewPath("pc"))
 		Expect(err).To(MatchError(ContainSubstring(`pc.hypervisors[0]: Unsupported value: "vmware"`)))
 	})
 

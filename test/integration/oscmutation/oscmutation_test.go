@@ -95,14 +95,15 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		createEventually(o)
 
 		Expect(plugin(o, handlerPath("runsc")...)).To(Equal(map[string]any{
-			"runtime_type": "io.containerd.runsc.v1",
-			"options":      map[string]any{"TypeUrl": "io.containerd.runsc.v1.options", "ConfigPath": "/etc/containerd/runsc.toml"},
+			"runtime_type":                    "io.containerd.runsc.v1",
+			"privileged_without_host_devices": true,
+			"options":                         map[string]any{"TypeUrl": "io.containerd.runsc.v1.options", "ConfigPath": "/etc/containerd/runsc.toml"},
 		}))
 		Expect(fileContent(o, "/etc/containerd/runsc.toml")).To(And(
 			ContainSubstring("[runsc_config]"),
 			ContainSubstring(`net-raw = 'true'`),
 			ContainSubstring(`debug = 'true'`),
-			ContainSubstring(`debug-log = '/var/log/runsc/%ID%/gvisor.%COMMAND%.log'`),
+			ContainSubstring(`debug-log = '/var/log/runsc/%ID%/gvisor-%COMMAND%.log'`),
 		))
 		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/etc/motd")))
 	})
@@ -177,7 +178,8 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 	})
 
 	It("refuses the OSC of a pool whose providerConfig is invalid, naming the pool and the field", func() {
-		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`, "")
+		// A flag value of the wrong type: gardener-extension-runtime-gvisor failed on it too, so nothing is applied.
+		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"foo":"true","debug":true}}`, "")
 		o := oscIn(ns, "gvisor-invalid", "gvisor")
 		Eventually(func() error { return land.Client.Create(ctx, o.DeepCopy()) }).WithTimeout(30 * time.Second).Should(MatchError(And(
 			ContainSubstring(`worker pool "gvisor"`),
