@@ -3,6 +3,7 @@ package actuator
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,7 +27,7 @@ func (a *actuator) takeOver(ctx context.Context, log logr.Logger, rt runtimes.Ru
 		return nil
 	}
 	remove, release := successor.PredecessorManagedResources(cr.Spec.WorkerPool.Name)
-	for _, name := range release {
+	for _, name := range slices.Concat(release, remove) {
 		found, err := a.exists(ctx, cr.Namespace, name)
 		if err != nil {
 			return err
@@ -34,25 +35,18 @@ func (a *actuator) takeOver(ctx context.Context, log logr.Logger, rt runtimes.Ru
 		if !found {
 			continue
 		}
-		log.Info("Releasing the predecessor's ManagedResource, keeping its objects for this extension to take over", "managedResource", name)
-		if err := managedresources.SetKeepObjects(ctx, a.client, cr.Namespace, name, true); err != nil {
-			return err
+		keepObjects := slices.Contains(release, name)
+		log.Info("Deleting a ManagedResource of the extension this one replaces", "managedResource", name, "keepObjects", keepObjects)
+		if keepObjects {
+			if err := managedresources.SetKeepObjects(ctx, a.client, cr.Namespace, name, true); err != nil {
+				return err
+			}
 		}
 		if err := managedresources.DeleteForShoot(ctx, a.client, cr.Namespace, name); err != nil {
 			return fmt.Errorf("deleting the predecessor's ManagedResource %s: %w", name, err)
 		}
-	}
-	for _, name := range remove {
-		found, err := a.exists(ctx, cr.Namespace, name)
-		if err != nil {
-			return err
-		}
-		if !found {
+		if keepObjects {
 			continue
-		}
-		log.Info("Removing the predecessor's ManagedResource with its objects", "managedResource", name)
-		if err := managedresources.DeleteForShoot(ctx, a.client, cr.Namespace, name); err != nil {
-			return fmt.Errorf("deleting the predecessor's ManagedResource %s: %w", name, err)
 		}
 		waitCtx, cancel := context.WithTimeout(ctx, a.cfg.DeleteTimeout)
 		err = managedresources.WaitUntilDeleted(waitCtx, a.client, cr.Namespace, name)
