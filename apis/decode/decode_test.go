@@ -30,7 +30,7 @@ var (
 	kataGVK             = schema.GroupVersionKind{Group: "kata.runtime.extensions.config.gardener.cloud", Version: "v1alpha1", Kind: "KataConfiguration"}
 
 	gvisorAPIVersions = []string{gvisorAPIVersion, deprecatedGVisorAPIVersion}
-	gvisorFields      = `supported fields: "apiVersion", "configFlags", "kind"`
+	gvisorFields      = `supported fields: "apiVersion", "configFlags", "kind", "testImageTag"`
 	kataFields        = `supported fields: "apiVersion", "hypervisors", "kind"`
 )
 
