@@ -17,15 +17,17 @@ ARG KATA_DEPLOY_IMAGE=quay.io/kata-containers/kata-deploy:3.29.0@sha256:1e80246b
 
 FROM ${KATA_DEPLOY_IMAGE} AS kata-deploy
 
-# The runtime payload: binaries built from the Go modules pinned in hack/runsc and hack/payload, and Kata's artifacts
-# from the kata-deploy image, assembled and checked against the layout in runtimes/kata by `make payload`.
-FROM golang:${GO_VERSION} AS payload
+# The runtime payload: binaries built from the Go modules pinned in hack/runsc and hack/payload, cross-compiled on
+# the build platform for the target architecture, and Kata's artifacts from the kata-deploy image of the target
+# architecture, assembled and checked against the layout in runtimes/kata by `make payload`.
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS payload
+ARG TARGETARCH
 WORKDIR /src
 COPY --from=kata-deploy /opt/kata-artifacts/opt/kata/ /kata-deploy/opt/kata-artifacts/opt/kata/
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
 	--mount=type=cache,target=/root/.cache/go-build \
-	make payload KATA_DEPLOY_ROOT=/kata-deploy
+	make payload PAYLOAD_ARCHES=${TARGETARCH} KATA_DEPLOY_ARCH=${TARGETARCH} KATA_DEPLOY_ROOT=/kata-deploy
 
 # The extension's binaries, static, with the version from the build arguments (read by the Makefile from the
 # environment).
@@ -46,7 +48,8 @@ ENTRYPOINT ["/gardener-extension-admission-runtime-sandbox"]
 # The installer replaces files in the host's container runtime binary path, a root-owned hostPath, so it runs as
 # root: distroless' root variant, and USER says so explicitly.
 FROM gcr.io/distroless/static-debian12:latest AS runtime-sandbox-installer
-COPY --from=payload /src/.cache/payload/bin/ /installer/bin/
+ARG TARGETARCH
+COPY --from=payload /src/.cache/payload/${TARGETARCH}/bin/ /installer/bin/
 COPY --from=builder /src/.cache/release/runtime-sandbox-installer /runtime-sandbox-installer
 USER 0:0
 ENTRYPOINT ["/runtime-sandbox-installer"]

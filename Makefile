@@ -144,18 +144,25 @@ generate-controller-registration:
 bench:
 	go test -run '^$$' -bench . -benchmem $(GO_PACKAGES)
 
-PAYLOAD_DIR    := $(CACHE_DIR)/payload/bin
+PAYLOAD_DIR    := $(CACHE_DIR)/payload
+# The architectures the installer image is published for; each gets its own payload in
+# .cache/payload/<arch>/bin/<type>/ (the image's /installer/bin/<type>/), built by cross-compilation.
+PAYLOAD_ARCHES ?= amd64 arm64
+# The architecture of this machine: the tests run its payload.
+HOST_ARCH      := $(shell go env GOARCH)
 RELEASE_DIR    := $(CACHE_DIR)/release
-GVISOR_PAYLOAD := $(PAYLOAD_DIR)/gvisor/runsc $(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1
-KATA_PAYLOAD   := $(PAYLOAD_DIR)/kata/containerd-shim-kata-v2
+GVISOR_BINARIES := runsc containerd-shim-runsc-v1
+GVISOR_PAYLOAD := $(foreach arch,$(PAYLOAD_ARCHES),$(addprefix $(PAYLOAD_DIR)/$(arch)/bin/gvisor/,$(GVISOR_BINARIES)))
+KATA_PAYLOAD   := $(foreach arch,$(PAYLOAD_ARCHES),$(PAYLOAD_DIR)/$(arch)/bin/kata/containerd-shim-kata-v2)
 RELEASE_BINARIES := $(addprefix $(RELEASE_DIR)/,gardener-extension-runtime-sandbox \
 	gardener-extension-admission-runtime-sandbox runtime-sandbox-installer)
 GVISOR_PAYLOAD_DEPS := hack/runsc/go.mod hack/runsc/go.sum
 KATA_PAYLOAD_DEPS   := hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata.sh
 
-# test/nodetruth runs the gVisor payload: runsc's flags, and a pod sandbox through containerd's CRI with the shim.
-export GVISOR_PAYLOAD_DIR := $(PAYLOAD_DIR)/gvisor
-test: $(GVISOR_PAYLOAD)
+# test/nodetruth runs this machine's gVisor payload: runsc's flags, and a pod sandbox through containerd's CRI with
+# the shim.
+export GVISOR_PAYLOAD_DIR := $(PAYLOAD_DIR)/$(HOST_ARCH)/bin/gvisor
+test: $(addprefix $(GVISOR_PAYLOAD_DIR)/,$(GVISOR_BINARIES))
 
 # What the extension's binaries report with --version. The image build has no .git in its context and passes
 # them as build arguments (an unset build argument may arrive as an empty variable, hence the ifeq); an untagged
@@ -169,35 +176,42 @@ RELEASE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(VERSION) \
 	-X k8s.io/component-base/version.gitCommit=$(GIT_COMMIT) \
 	-X k8s.io/component-base/version.gitTreeState=$(GIT_TREE_STATE)
 
-.PHONY: payload binaries
+.PHONY: payload payload-binaries binaries
 
-## payload: assemble the installer image's payload into .cache/payload/bin/<type>/ (the image's
-## /installer/bin/<type>/, copied as it is into the nodes' binary path): gVisor's runsc and containerd shim (built
-## from the module pinned in hack/runsc), Kata's containerd shim (built from the Kata release's module, pinned in
-## hack/payload) and Kata's hypervisors, guest kernel, guest image and virtiofsd, copied from the filesystem of the
-## pinned kata-deploy image (runtimes/kata.KataDeployImage) at KATA_DEPLOY_ROOT, then checked against the layout
-## in runtimes/kata (the one the configuration rendering uses); it prints where each file comes from. Without the
-## image (no registry), `go run ./hack/kata-payload stand-ins DIR` writes stand-ins of its files for
-## KATA_DEPLOY_ROOT=DIR.
-payload: $(GVISOR_PAYLOAD) $(KATA_PAYLOAD)
+## payload-binaries: build the installer image's Go binaries for each of PAYLOAD_ARCHES (default amd64 and arm64,
+## cross-compiled) into .cache/payload/<arch>/bin/<type>/: gVisor's runsc and containerd shim (module pinned in
+## hack/runsc), Kata's containerd shim (the Kata release's module, pinned in hack/payload). Rebuilt when a pin
+## changes.
+payload-binaries: $(GVISOR_PAYLOAD) $(KATA_PAYLOAD)
+
+## payload: assemble the installer image's payload into .cache/payload/<arch>/bin/<type>/ (the image's
+## /installer/bin/<type>/, copied as it is into the nodes' binary path): the payload binaries, and Kata's
+## hypervisors, guest kernel, guest image and virtiofsd, copied from the filesystem of the pinned kata-deploy image
+## (runtimes/kata.KataDeployImage) of architecture KATA_DEPLOY_ARCH (default this machine's) at KATA_DEPLOY_ROOT,
+## then checked against the layout in runtimes/kata (the one the configuration rendering uses); it prints where each
+## file comes from. Without the image (no registry), `go run ./hack/kata-payload stand-ins DIR` writes stand-ins of
+## its files for KATA_DEPLOY_ROOT=DIR.
+KATA_DEPLOY_ARCH ?= $(HOST_ARCH)
+payload: payload-binaries
 	@if [ -z "$(KATA_DEPLOY_ROOT)" ]; then \
 		echo "make payload: set KATA_DEPLOY_ROOT to the root filesystem of $$(go run ./hack/kata-payload image) (the Dockerfile does)" >&2; exit 1; fi
-	go run ./hack/kata-payload assemble --kata-deploy-root "$(KATA_DEPLOY_ROOT)" --out $(PAYLOAD_DIR)/kata
+	go run ./hack/kata-payload assemble --kata-deploy-root "$(KATA_DEPLOY_ROOT)" --out $(PAYLOAD_DIR)/$(KATA_DEPLOY_ARCH)/bin/kata
 
 # Static binaries (no cgo): runsc needs it to re-execute itself (`runsc do`), and the binaries run on the node's
-# OS, whose C library is not ours to know. runsc reports the gVisor module version; the shim reports containerd's.
-$(PAYLOAD_DIR)/gvisor/runsc: $(GVISOR_PAYLOAD_DEPS)
+# OS, whose C library is not ours to know; without cgo, Go cross-compiles them for another architecture (the
+# pattern's stem) with nothing else installed. runsc reports the gVisor module version; the shim reports containerd's.
+$(PAYLOAD_DIR)/%/bin/gvisor/runsc: $(GVISOR_PAYLOAD_DEPS)
 	@mkdir -p $(@D)
-	cd hack/runsc && CGO_ENABLED=0 go build -trimpath \
+	cd hack/runsc && CGO_ENABLED=0 GOOS=linux GOARCH=$* go build -trimpath \
 		-ldflags "-s -w -X gvisor.dev/gvisor/runsc/version.version=$$(go list -m -f '{{.Version}}' gvisor.dev/gvisor)" \
 		-o $@ gvisor.dev/gvisor/runsc
 
-$(PAYLOAD_DIR)/gvisor/containerd-shim-runsc-v1: $(GVISOR_PAYLOAD_DEPS)
+$(PAYLOAD_DIR)/%/bin/gvisor/containerd-shim-runsc-v1: $(GVISOR_PAYLOAD_DEPS)
 	@mkdir -p $(@D)
-	cd hack/runsc && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o $@ gvisor.dev/gvisor/shim
+	cd hack/runsc && CGO_ENABLED=0 GOOS=linux GOARCH=$* go build -trimpath -ldflags "-s -w" -o $@ gvisor.dev/gvisor/shim
 
-$(KATA_PAYLOAD): $(KATA_PAYLOAD_DEPS)
-	hack/payload/build-kata.sh shim $@ $(CACHE_DIR)/kata-src/shim
+$(PAYLOAD_DIR)/%/bin/kata/containerd-shim-kata-v2: $(KATA_PAYLOAD_DEPS)
+	GOOS=linux GOARCH=$* hack/payload/build-kata.sh shim $@ $(CACHE_DIR)/kata-src/shim-$*
 
 ## binaries: build the extension's binaries, static and with their version, into .cache/release (what the image
 ## build runs).

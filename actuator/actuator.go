@@ -15,6 +15,9 @@
 //     (both would overwrite its origin, and deleting one would delete the object the other still needs). So every
 //     reconciliation writes the shared one from the Cluster's Shoot (plus this pool's classes, in case the Cluster
 //     lags behind), and it is deleted only with the last ContainerRuntime of our types in the namespace.
+//
+// On a switch from gardener-extension-runtime-gvisor, the first reconcile of a pool removes that extension's
+// ManagedResources for it (see runtimes.Successor and takeOver).
 package actuator
 
 import (
@@ -41,6 +44,7 @@ import (
 	"github.com/gardener/gardener/pkg/client/kubernetes"
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
@@ -113,9 +117,18 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		// The installer's nodeSelector is the selector's labels: without any it would run on every node.
 		return configurationProblem(field.Invalid(field.NewPath("spec", "workerPool", "selector"), selector.String(), "must select the pool's nodes by matchLabels only"))
 	}
-	classes, err := rt.RuntimeClasses(cr.Spec.ProviderConfig, field.NewPath("spec", "providerConfig"))
-	if err != nil {
-		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, err))
+	pool, errs := rt.Decode(cr.Spec.ProviderConfig, field.NewPath("spec", "providerConfig"))
+	if pool == nil {
+		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, decode.LimitedError(errs)))
+	}
+	if len(errs) > 0 {
+		// A configuration stored before this extension judged it: the health check reports what is ignored.
+		log.Info("Applying the providerConfig without what this extension ignores", "ignored", decode.LimitedError(errs).Error())
+	}
+	classes := pool.RuntimeClasses()
+
+	if err := a.takeOver(ctx, log, rt, cr); err != nil {
+		return err
 	}
 
 	renderer := rendererFor(cluster)

@@ -267,7 +267,8 @@ var _ = Describe("Actuator", func() {
 			},
 			Entry("unknown type", containerRuntime("runc", "p", ""), "spec.type"),
 			Entry("undecodable providerConfig", containerRuntime("gvisor", "g", `{"apiVersion":`), "spec.providerConfig"),
-			Entry("unknown field", containerRuntime("gvisor", "g", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","bogus":1}`), "spec.providerConfig"),
+			Entry("unknown field", containerRuntime("kata", "k", `{`+kataAPI+`,"bogus":1}`), "spec.providerConfig.bogus"),
+			Entry("a gVisor flag value of the wrong type", containerRuntime("gvisor", "g", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"debug":true}}`), "spec.providerConfig.configFlags[debug]"),
 			Entry("invalid hypervisor", containerRuntime("kata", "k", `{`+kataAPI+`,"hypervisors":["vmware"]}`), "spec.providerConfig.hypervisors"),
 			Entry("empty worker pool selector", func() *extensionsv1alpha1.ContainerRuntime {
 				cr := containerRuntime("gvisor", "g", "")

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	nodev1 "k8s.io/api/node/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
@@ -21,7 +20,7 @@ type PoolClasses struct {
 }
 
 // OfferedByPool returns, for every worker pool of shoot that offers a sandbox, in pool order, the RuntimeClasses it
-// offers. Pools with an invalid providerConfig offer nothing (admission refuses them).
+// offers. A pool whose providerConfig leaves nothing to apply offers nothing (admission refuses it).
 func OfferedByPool(shoot *gardencorev1beta1.Shoot) []PoolClasses {
 	var out []PoolClasses
 	for i, pool := range shoot.Spec.Provider.Workers {
@@ -34,12 +33,11 @@ func OfferedByPool(shoot *gardencorev1beta1.Shoot) []PoolClasses {
 			if !ok {
 				continue
 			}
-			fldPath := field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
-			classes, err := rt.RuntimeClasses(cr.ProviderConfig, fldPath)
-			if err != nil {
+			cfg, _ := rt.Decode(cr.ProviderConfig, ProviderConfigPath(i, j))
+			if cfg == nil {
 				continue
 			}
-			offered.Classes = append(offered.Classes, classes...)
+			offered.Classes = append(offered.Classes, cfg.RuntimeClasses()...)
 		}
 		if len(offered.Classes) > 0 {
 			out = append(out, offered)

@@ -1,7 +1,8 @@
 // Package healthcheck adds Gardener's health check controller for sandbox ContainerRuntimes. It writes the
-// SystemComponentsHealthy condition of each ContainerRuntime from two checks: the health of the ManagedResources
-// the actuator deploys into the shoot (as gardener-resource-manager reports it), and the readiness of the pool's
-// installer DaemonSet in the shoot (every node of the pool got the runtime binaries).
+// SystemComponentsHealthy condition of each ContainerRuntime from three checks: the health of the ManagedResources
+// the actuator deploys into the shoot (as gardener-resource-manager reports it), the readiness of the pool's
+// installer DaemonSet in the shoot (every node of the pool got the runtime binaries), and the settings of a stored
+// providerConfig that the seed side ignores.
 package healthcheck
 
 import (
@@ -54,12 +55,14 @@ func Add(mgr manager.Manager, types []string, syncPeriod time.Duration) error {
 	return nil
 }
 
-// Checks returns the health checks of a ContainerRuntime, all for the SystemComponentsHealthy condition.
+// Checks returns the health checks of a ContainerRuntime, all for the SystemComponentsHealthy condition, which
+// Gardener shows on the Shoot.
 func Checks() []healthcheck.ConditionTypeToHealthCheck {
 	condition := string(gardencorev1beta1.ShootSystemComponentsHealthy)
 	return []healthcheck.ConditionTypeToHealthCheck{
 		{ConditionType: condition, HealthCheck: &ManagedResources{}},
 		{ConditionType: condition, HealthCheck: &InstallerDaemonSet{}},
+		{ConditionType: condition, HealthCheck: &ProviderConfig{}},
 	}
 }
 

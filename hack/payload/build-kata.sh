@@ -6,7 +6,9 @@
 #   config-check  kata-config-check (kataconfig/): loads Kata configuration files with Kata's own loader and a
 #                 strict check for unknown keys, for the tests of the configurations the extension renders.
 #
-# usage: build-kata.sh shim|config-check <output binary> <work directory>
+# usage: [GOOS=linux GOARCH=<arch>] build-kata.sh shim|config-check <output binary> <work directory>
+#
+# GOOS and GOARCH choose the target, as for go build: the programs build without cgo, so they cross-compile.
 #
 # The module as the Go proxy serves it does not compile: Kata's Makefile generates pkg/katautils/config-settings.go
 # from config-settings.go.in, and only the template is published. go build refuses overlays of files in the

@@ -53,21 +53,14 @@ func (r *Runtime) decode(providerConfig *runtime.RawExtension, fldPath *field.Pa
 	return cfg, errs
 }
 
-// ValidateProviderConfig strictly decodes and validates a Kata providerConfig: hypervisors only from qemu, clh
-// and fc, without duplicates, and not empty when given.
-func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]string, field.ErrorList) {
-	_, errs := r.decode(providerConfig, fldPath)
-	return nil, errs
-}
-
-// NodeConfig decodes, validates and defaults a pool's Kata providerConfig and returns the node configuration for
-// it. fldPath names the providerConfig in errors.
-func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error) {
+// Decode strictly decodes, validates and defaults a pool's Kata providerConfig (see decode). A configuration comes
+// back only without problems: no stored Kata configuration predates this extension's admission.
+func (r *Runtime) Decode(providerConfig *runtime.RawExtension, fldPath *field.Path) (node.PoolConfig, field.ErrorList) {
 	cfg, errs := r.decode(providerConfig, fldPath)
 	if len(errs) > 0 {
-		return nil, errs.ToAggregate()
+		return nil, errs
 	}
-	return NodeConfig(cfg)
+	return poolConfig{cfg}, nil
 }
 
 // overhead is the pod overhead of a Kata sandbox VM per hypervisor: the guest kernel, agent and VMM. The values
@@ -93,17 +86,24 @@ func (r *Runtime) ClassNames() []string {
 // kata-deploy's katacontainers.io/kata-runtime.
 func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type), RuntimeLabel} }
 
+// poolConfig is a pool's decoded Kata configuration.
+type poolConfig struct {
+	cfg *v1alpha1.KataConfiguration
+}
+
+// Warnings returns no warnings: the Kata API has no deprecated forms.
+func (p poolConfig) Warnings() []string { return nil }
+
+// NodeConfig returns one runtime handler per hypervisor and, for Firecracker, the devmapper setup.
+func (p poolConfig) NodeConfig() (*node.Config, error) { return NodeConfig(p.cfg) }
+
 // RuntimeClasses returns the RuntimeClasses a Kata pool offers: kata-<hypervisor> for each of its hypervisors, with
 // the handler of the same name and the sandbox VM's pod overhead.
-func (r *Runtime) RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error) {
-	cfg, errs := r.decode(providerConfig, fldPath)
-	if len(errs) > 0 {
-		return nil, errs.ToAggregate()
-	}
-	out := make([]nodev1.RuntimeClass, 0, len(cfg.Hypervisors))
-	for _, h := range cfg.Hypervisors {
+func (p poolConfig) RuntimeClasses() []nodev1.RuntimeClass {
+	out := make([]nodev1.RuntimeClass, 0, len(p.cfg.Hypervisors))
+	for _, h := range p.cfg.Hypervisors {
 		name := v1alpha1.RuntimeClassName(h)
 		out = append(out, node.RuntimeClass(name, name, Type, overhead[h].cpu, overhead[h].memory))
 	}
-	return out, nil
+	return out
 }

@@ -22,7 +22,7 @@ func raw(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []b
 var _ = Describe("NodeConfig", func() {
 	DescribeTable("one handler per hypervisor, with its configuration file",
 		func(providerConfig *runtime.RawExtension, want map[string]string) {
-			cfg, err := New().NodeConfig(providerConfig, field.NewPath("pc"))
+			cfg, err := nodeConfig(providerConfig, field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
 			got := map[string]string{}
 			for _, p := range cfg.Plugins {
@@ -54,7 +54,7 @@ var _ = Describe("NodeConfig", func() {
 	)
 
 	It("writes one Kata configuration file per hypervisor, as Configuration renders it for the node layout", func() {
-		cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["clh","qemu"]}`), field.NewPath("pc"))
+		cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["clh","qemu"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cfg.Files).To(HaveLen(2))
 		for i, h := range []v1alpha1.Hypervisor{v1alpha1.HypervisorCloudHypervisor, v1alpha1.HypervisorQEMU} {
@@ -67,12 +67,12 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("adds devmapper, its setup script and unit only for firecracker", func() {
-		withoutFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
+		withoutFC, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withoutFC.Files).To(HaveEach(HaveField("Path", HavePrefix("/var/bin/containerruntimes/kata/configuration-"))))
 		Expect(withoutFC.Units).To(BeEmpty())
 
-		withFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
+		withFC, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withFC.Plugins).To(HaveLen(3))
 		var fc map[string]any
@@ -90,7 +90,7 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("ships a setup script that bash parses", func() {
-		cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+		cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		script, err := base64.StdEncoding.DecodeString(cfg.Files[len(cfg.Files)-1].Content.Inline.Data)
 		Expect(err).NotTo(HaveOccurred())
@@ -103,7 +103,7 @@ var _ = Describe("NodeConfig", func() {
 	Describe("the devmapper thin-pool of a Firecracker pool", func() {
 		var script, unit string
 		BeforeEach(func() {
-			cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+			cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
 			data, err := base64.StdEncoding.DecodeString(cfg.Files[len(cfg.Files)-1].Content.Inline.Data)
 			Expect(err).NotTo(HaveOccurred())
@@ -153,7 +153,7 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("refuses an invalid providerConfig with the field path", func() {
-		_, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), field.NewPath("pc"))
+		_, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), field.NewPath("pc"))
 		Expect(err).To(MatchError(ContainSubstring(`pc.hypervisors[0]: Unsupported value: "vmware"`)))
 	})
 

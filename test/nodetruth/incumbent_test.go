@@ -2,6 +2,7 @@ package nodetruth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"maps"
 	"slices"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	gvisorv1alpha1 "github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
@@ -71,10 +73,15 @@ var _ = Describe("switching a node from gardener-extension-runtime-gvisor", func
 			)), "the incumbent's handler hands host devices to privileged pods")
 
 			// The switch: gardener-node-agent applies the mutated OSC to the config.toml it finds.
-			after := renderOn(ctx, c, mutatedOSC(gvisorPool), incumbent)
+			osc := mutatedOSC(gvisorPool)
+			after := renderOn(ctx, c, osc, incumbent)
 			config := after.files[nodetruth.ContainerdConfigFile]
 			Expect(runscHandlerPlugins(config)).To(Equal([]string{nodetruth.CRIRuntimePlugin(version)}), "one runsc handler, at the path containerd reads")
-			Expect(after.files).To(HaveKeyWithValue(gvisor.ConfigPath, Not(ContainSubstring("gvisor-%COMMAND%"))), "runsc.toml is the OSC's")
+			i := slices.IndexFunc(osc.Spec.Files, func(f extensionsv1alpha1.File) bool { return f.Path == gvisor.ConfigPath })
+			Expect(i).NotTo(BeNumerically("<", 0))
+			runscToml, err := base64.StdEncoding.DecodeString(osc.Spec.Files[i].Content.Inline.Data)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(after.files).To(HaveKeyWithValue(gvisor.ConfigPath, Equal(runscToml)), "runsc.toml is the OSC's")
 
 			dump, err = c.ConfigDump(ctx, after.node)
 			Expect(err).NotTo(HaveOccurred())

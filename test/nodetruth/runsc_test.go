@@ -65,8 +65,13 @@ var _ = Describe("runsc with the mutated OSC's runsc.toml", func() {
 			}
 			Expect(nodetruth.PayloadRunscAccepts(ctx, r.node, payloadFlags)).To(Succeed())
 			if flags[gvisorv1alpha1.FlagDebug] == "true" {
-				// The debug log path exists on the node now: runsc created it, so the flags took effect.
-				Expect(runscLogs(r.node)).NotTo(BeEmpty(), "runsc wrote no debug log below /var/log/runsc")
+				// The debug log path exists on the node now: runsc created it, so the flags took effect, with the
+				// file names gardener-extension-runtime-gvisor used (gvisor-<command>.log).
+				logs := runscLogs(r.node)
+				Expect(logs).NotTo(BeEmpty(), "runsc wrote no debug log below /var/log/runsc")
+				for _, l := range logs {
+					Expect(filepath.Base(l)).To(MatchRegexp(`^gvisor-[a-z-]+\.log$`), l)
+				}
 			} else {
 				Expect(runscLogs(r.node)).To(BeEmpty())
 			}

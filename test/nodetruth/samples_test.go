@@ -73,13 +73,15 @@ const (
 	fc   = katav1alpha1.HypervisorFirecracker
 )
 
-// gvisorFlagSamples are gVisor's flag combinations: none, each allowed flag alone, all on, all off.
+// gvisorFlagSamples are gVisor's flag combinations: none, each allowed flag alone, all on (panic-signal set), all
+// off.
 var gvisorFlagSamples = []map[string]string{
 	nil,
 	{gvisorv1alpha1.FlagDebug: "true"},
 	{gvisorv1alpha1.FlagNetRaw: "true"},
 	{gvisorv1alpha1.FlagNvproxy: "true"},
-	{gvisorv1alpha1.FlagDebug: "true", gvisorv1alpha1.FlagNetRaw: "true", gvisorv1alpha1.FlagNvproxy: "true"},
+	{gvisorv1alpha1.FlagPanicSignal: "12"},
+	{gvisorv1alpha1.FlagDebug: "true", gvisorv1alpha1.FlagNetRaw: "true", gvisorv1alpha1.FlagNvproxy: "true", gvisorv1alpha1.FlagPanicSignal: "10"},
 	{gvisorv1alpha1.FlagDebug: "false", gvisorv1alpha1.FlagNetRaw: "false", gvisorv1alpha1.FlagNvproxy: "false"},
 }
 

@@ -103,7 +103,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 			ContainSubstring("[runsc_config]"),
 			ContainSubstring(`net-raw = 'true'`),
 			ContainSubstring(`debug = 'true'`),
-			ContainSubstring(`debug-log = '/var/log/runsc/%ID%/gvisor.%COMMAND%.log'`),
+			ContainSubstring(`debug-log = '/var/log/runsc/%ID%/gvisor-%COMMAND%.log'`),
 		))
 		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/etc/motd")))
 	})
@@ -190,7 +190,8 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 	})
 
 	It("refuses the OSC of a pool whose providerConfig is invalid, naming the pool and the field", func() {
-		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`, "")
+		// A flag value of the wrong type: gardener-extension-runtime-gvisor failed on it too, so nothing is applied.
+		ns := shootNamespace(`{`+gvisorAPI+`,"configFlags":{"foo":"true","debug":true}}`, "")
 		o := oscIn(ns, "gvisor-invalid", "gvisor")
 		Eventually(func() error { return land.Client.Create(ctx, o.DeepCopy()) }).WithTimeout(30 * time.Second).Should(MatchError(And(
 			ContainSubstring(`worker pool "gvisor"`),
