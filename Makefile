@@ -9,6 +9,8 @@ KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
 KUBECTL        := $(BIN_DIR)/kubectl
 RUNSC_MODULE   := $(BIN_DIR)/runsc-module
 RUN_LOCAL      := $(BIN_DIR)/run-local
+RESOURCE_MANAGER    := $(BIN_DIR)/gardener-resource-manager
+DAEMONSET_CONTROLLER := $(BIN_DIR)/daemonset-controller
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -count=1 -timeout 45m
 STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -33,8 +35,10 @@ all: verify test
 build:
 	go build $(GO_PACKAGES)
 
-## control-plane: build etcd and kube-apiserver from Go modules into .cache/bin (reused until hack/tools changes).
-control-plane: $(ETCD) $(KUBE_APISERVER)
+## control-plane: build etcd and kube-apiserver from Go modules into .cache/bin (reused until hack/tools changes),
+## and what plays the shoot's control plane for the ManagedResources: gardener-resource-manager (from the Gardener
+## module of go.mod) and Kubernetes' DaemonSet controller.
+control-plane: $(ETCD) $(KUBE_APISERVER) $(RESOURCE_MANAGER) $(DAEMONSET_CONTROLLER)
 
 ## kubectl: build kubectl from Go modules into .cache/bin, for the local landscape.
 kubectl: $(KUBECTL)
@@ -46,6 +50,15 @@ $(ETCD): $(TOOLS_MOD) hack/tools/cmd/etcd/main.go
 $(KUBE_APISERVER): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+# gardener-resource-manager is pinned by hack/resourcemanager/tools.go to the Gardener version of go.mod.
+$(RESOURCE_MANAGER): go.mod go.sum
+	@mkdir -p $(BIN_DIR)
+	go build -o $@ github.com/gardener/gardener/cmd/gardener-resource-manager
+
+$(DAEMONSET_CONTROLLER): $(TOOLS_MOD) hack/tools/cmd/daemonset-controller/main.go
+	@mkdir -p $(BIN_DIR)
+	cd hack/tools && go build -o $@ ./cmd/daemonset-controller
 
 $(KUBECTL): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
@@ -80,16 +93,17 @@ vet:
 lint:
 	go run $(STATICCHECK) $(GO_PACKAGES)
 
-## run-local: start the local landscape in the foreground (Ctrl-C stops it); kubeconfig in dev/local/kubeconfig.
+## run-local: start the local landscape in the foreground (Ctrl-C stops it); kubeconfig and logs in dev/local/
+## (RUN_LOCAL_FLAGS=-v shows the logs on the terminal).
 run-local: control-plane $(KUBECTL)
 	go build -o $(RUN_LOCAL) ./test/landscape/run-local
-	$(RUN_LOCAL) --kubectl=$(KUBECTL)
+	$(RUN_LOCAL) --kubectl=$(KUBECTL) $(RUN_LOCAL_FLAGS)
 
-## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host; the
-## ContainerRuntime controller runs when INSTALLER_IMAGE names the installer image.
+## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host; INSTALLER_IMAGE
+## overrides the installer image of the image vector.
 start:
 	go run ./cmd/gardener-extension-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-certs \
-		$(if $(INSTALLER_IMAGE),--installer-image=$(INSTALLER_IMAGE),--disable-containerruntime-controller)
+		$(if $(INSTALLER_IMAGE),--installer-image=$(INSTALLER_IMAGE))
 
 ## start-admission: run the garden admission component against the garden in dev/kubeconfig.
 start-admission:
@@ -174,6 +188,36 @@ $(RELEASE_BINARIES):
 	@mkdir -p $(@D)
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS) -X k8s.io/component-base/version/verflag.programName=$(@F)" \
 		-o $@ ./cmd/$(@F)
+
+# The extension's version (the VERSION file): the images' tag, the charts' appVersion, the registration's chart tags.
+EXTENSION_VERSION := $(shell cat VERSION)
+IMAGES_DIR     := $(CACHE_DIR)/images
+CHARTS_DIR     := $(CACHE_DIR)/charts
+IMAGE_PLATFORMS := amd64 arm64
+
+.PHONY: images charts generate-extension
+
+## images: build the three images (seed component, admission component, installer with its payload) for linux/amd64
+## and linux/arm64 as OCI image layouts in .cache/images/<name>/, tagged with VERSION, without a container engine
+## (hack/build-images), then check them against the charts (hack/images' test).
+images:
+	@for arch in $(IMAGE_PLATFORMS); do \
+		GOOS=linux GOARCH=$$arch $(MAKE) --no-print-directory payload binaries VERSION=$(EXTENSION_VERSION) \
+			PAYLOAD_DIR=$(CACHE_DIR)/payload/linux-$$arch/bin RELEASE_DIR=$(CACHE_DIR)/release/linux-$$arch || exit 1; \
+	done
+	go run ./hack/build-images --version=$(EXTENSION_VERSION) --revision=$(GIT_COMMIT) \
+		--release-dir=$(CACHE_DIR)/release --payload-dir=$(CACHE_DIR)/payload --output=$(IMAGES_DIR)
+	IMAGES_DIR=$(IMAGES_DIR) go test -count=1 ./hack/images
+
+## charts: package the seed chart and the admission chart's runtime and application parts as Helm chart archives in
+## .cache/charts/, versioned VERSION, ready to push to an OCI registry (`helm push`).
+charts:
+	go run ./hack/generate-extension --charts-dir=$(CHARTS_DIR)
+
+## generate-extension: regenerate example/extension.yaml, the operator.gardener.cloud Extension referring to the
+## charts `make charts` packages (a test fails when it is stale).
+generate-extension:
+	go run ./hack/generate-extension --output example/extension.yaml
 
 clean:
 	rm -rf $(CACHE_DIR) dev/local

@@ -41,7 +41,8 @@ type Options struct {
 
 // Landscape is a running local Gardener API with an admin identity.
 type Landscape struct {
-	env *gardenerenvtest.GardenerTestEnvironment
+	env    *gardenerenvtest.GardenerTestEnvironment
+	assets string
 
 	// Config is the admin REST config.
 	Config *rest.Config
@@ -86,7 +87,7 @@ func Start(ctx context.Context, opts Options) (*Landscape, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("starting the control plane: %w", err), env.Stop())
 	}
-	l := &Landscape{env: env}
+	l := &Landscape{env: env, assets: assets}
 	if err := l.init(ctx, cfg); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
