@@ -9,8 +9,8 @@ KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
 KUBECTL        := $(BIN_DIR)/kubectl
 RUNSC_MODULE   := $(BIN_DIR)/runsc-module
 RUN_LOCAL      := $(BIN_DIR)/run-local
-RESOURCE_MANAGER    := $(BIN_DIR)/gardener-resource-manager
-DAEMONSET_CONTROLLER := $(BIN_DIR)/daemonset-controller
+RESOURCE_MANAGER := $(BIN_DIR)/gardener-resource-manager
+KUBE_CONTROLLERS := $(BIN_DIR)/kube-controllers
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -count=1 -timeout 45m
 STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -37,8 +37,8 @@ build:
 
 ## control-plane: build etcd and kube-apiserver from Go modules into .cache/bin (reused until hack/tools changes),
 ## and what plays the shoot's control plane for the ManagedResources: gardener-resource-manager (from the Gardener
-## module of go.mod) and Kubernetes' DaemonSet controller.
-control-plane: $(ETCD) $(KUBE_APISERVER) $(RESOURCE_MANAGER) $(DAEMONSET_CONTROLLER)
+## module of go.mod) and kube-controller-manager's DaemonSet controller and garbage collector (hack/tools/cmd/kube-controllers).
+control-plane: $(ETCD) $(KUBE_APISERVER) $(RESOURCE_MANAGER) $(KUBE_CONTROLLERS)
 
 ## kubectl: build kubectl from Go modules into .cache/bin, for the local landscape.
 kubectl: $(KUBECTL)
@@ -56,9 +56,9 @@ $(RESOURCE_MANAGER): go.mod go.sum
 	@mkdir -p $(BIN_DIR)
 	go build -o $@ github.com/gardener/gardener/cmd/gardener-resource-manager
 
-$(DAEMONSET_CONTROLLER): $(TOOLS_MOD) hack/tools/cmd/daemonset-controller/main.go
+$(KUBE_CONTROLLERS): $(TOOLS_MOD) hack/tools/cmd/kube-controllers/main.go
 	@mkdir -p $(BIN_DIR)
-	cd hack/tools && go build -o $@ ./cmd/daemonset-controller
+	cd hack/tools && go build -o $@ ./cmd/kube-controllers
 
 $(KUBECTL): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)

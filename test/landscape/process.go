@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Process is a binary of the landscape running as a child process: gardener-resource-manager and the DaemonSet
-// controller, built into the assets directory by the Makefile like etcd and kube-apiserver.
+// Process is a binary of the landscape running as a child process: gardener-resource-manager and kube-controllers,
+// built into the assets directory by the Makefile like etcd and kube-apiserver.
 type Process struct {
 	name string
 	cmd  *exec.Cmd

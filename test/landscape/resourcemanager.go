@@ -23,9 +23,9 @@ const (
 	// ResourceManagerBinary is gardener-resource-manager's binary in the assets directory, built by `make
 	// control-plane` from the Gardener module the extension uses.
 	ResourceManagerBinary = "gardener-resource-manager"
-	// DaemonSetControllerBinary is the binary in the assets directory that runs Kubernetes' DaemonSet controller
-	// (hack/tools/cmd/daemonset-controller).
-	DaemonSetControllerBinary = "daemonset-controller"
+	// KubeControllersBinary is the binary in the assets directory that runs kube-controller-manager's DaemonSet
+	// controller and garbage collector (hack/tools/cmd/kube-controllers).
+	KubeControllersBinary = "kube-controllers"
 )
 
 // ShootControllersOptions configure StartShootControllers.
@@ -33,7 +33,7 @@ type ShootControllersOptions struct {
 	// Output receives the logs of both processes; nil discards them.
 	Output io.Writer
 	// HealthSyncPeriod is how often gardener-resource-manager rechecks the health of a ManagedResource's objects
-	// besides when they change; zero means its default (one minute).
+	// besides when they change (at least 15 seconds); zero means its default (one minute).
 	HealthSyncPeriod time.Duration
 }
 
@@ -41,8 +41,8 @@ type ShootControllersOptions struct {
 type ShootControllers struct {
 	// ResourceManager is gardener-resource-manager.
 	ResourceManager *Process
-	// DaemonSetController is Kubernetes' DaemonSet controller.
-	DaemonSetController *Process
+	// KubeControllers runs kube-controller-manager's DaemonSet controller and garbage collector.
+	KubeControllers *Process
 }
 
 // Stop stops both processes.
@@ -50,17 +50,17 @@ func (s *ShootControllers) Stop() error {
 	if err := s.ResourceManager.Stop(); err != nil {
 		return err
 	}
-	return s.DaemonSetController.Stop()
+	return s.KubeControllers.Stop()
 }
 
 // StartShootControllers starts, as processes, what applies the extension's ManagedResources in a real landscape and
 // keeps their objects' status: gardener-resource-manager as Gardener runs it for a shoot (ManagedResources without a
 // class in the seed's namespaces, their objects applied into the shoot), with this API server as both seed and shoot,
-// and Kubernetes' DaemonSet controller, which writes the status of the installer DaemonSets that
-// gardener-resource-manager's health checks and the extension's read. It waits until gardener-resource-manager is
-// ready.
+// and kube-controller-manager's DaemonSet controller, which writes the status of the installer DaemonSets that
+// gardener-resource-manager's health checks and the extension's read, and its garbage collector, which completes the
+// foreground deletions of gardener-resource-manager. It waits until gardener-resource-manager is ready.
 func (l *Landscape) StartShootControllers(ctx context.Context, opts ShootControllersOptions) (*ShootControllers, error) {
-	dsDir, err := processDir(DaemonSetControllerBinary)
+	dsDir, err := processDir(KubeControllersBinary)
 	if err != nil {
 		return nil, err
 	}
@@ -68,15 +68,15 @@ func (l *Landscape) StartShootControllers(ctx context.Context, opts ShootControl
 	if err := l.WriteKubeconfig(kubeconfig); err != nil {
 		return nil, err
 	}
-	ds, err := startProcess(DaemonSetControllerBinary, l.binary(DaemonSetControllerBinary), dsDir, []string{"--kubeconfig=" + kubeconfig}, opts.Output)
+	ds, err := startProcess(KubeControllersBinary, l.binary(KubeControllersBinary), dsDir, []string{"--kubeconfig=" + kubeconfig}, opts.Output)
 	if err != nil {
 		return nil, err
 	}
 	rm, err := l.startResourceManager(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w (stopping the DaemonSet controller: %v)", err, ds.Stop())
+		return nil, fmt.Errorf("%w (stopping kube-controllers: %v)", err, ds.Stop())
 	}
-	return &ShootControllers{ResourceManager: rm, DaemonSetController: ds}, nil
+	return &ShootControllers{ResourceManager: rm, KubeControllers: ds}, nil
 }
 
 // startResourceManager writes gardener-resource-manager's configuration, starts it and waits until it is ready.

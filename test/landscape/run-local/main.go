@@ -28,7 +28,7 @@ const (
 	// componentsLog receives what the processes write to stdout and stderr: gardener-apiserver, the admission and
 	// the seed component (all in-process), and etcd and kube-apiserver (-v only; else envtest discards them).
 	componentsLog = "components.log"
-	// shootControllersLog receives gardener-resource-manager's and the DaemonSet controller's logs.
+	// shootControllersLog receives gardener-resource-manager's and kube-controllers' logs.
 	shootControllersLog = "gardener-resource-manager.log"
 )
 
@@ -114,7 +114,7 @@ func run(terminal io.Writer, kubeconfig, kubectl, logDir string, verbose bool) (
 		return err
 	}
 
-	say("Starting gardener-resource-manager and the DaemonSet controller ...")
+	say("Starting gardener-resource-manager and kube-controllers ...")
 	if err := l.BootstrapSeed(ctx); err != nil {
 		return err
 	}
