@@ -203,6 +203,7 @@ IMAGE_PLATFORMS := amd64 arm64
 images:
 	@for arch in $(IMAGE_PLATFORMS); do \
 		GOOS=linux GOARCH=$$arch $(MAKE) --no-print-directory payload binaries VERSION=$(EXTENSION_VERSION) \
+			GIT_COMMIT=$(GIT_COMMIT) GIT_TREE_STATE=$(GIT_TREE_STATE) \
 			PAYLOAD_DIR=$(CACHE_DIR)/payload/linux-$$arch/bin RELEASE_DIR=$(CACHE_DIR)/release/linux-$$arch || exit 1; \
 	done
 	go run ./hack/build-images --version=$(EXTENSION_VERSION) --revision=$(GIT_COMMIT) \
