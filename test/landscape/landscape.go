@@ -1,7 +1,8 @@
 // Package landscape starts the local Gardener landscape that the integration tests and `make run-local` share:
 // etcd and kube-apiserver (built from Go modules by the Makefile), gardener-apiserver in-process behind the
-// aggregator, the Gardener extension CRDs and the ManagedResource CRD, the sample objects a Shoot needs, and the extension's webhooks
-// registered over TLS. One API server plays garden, seed and shoot.
+// aggregator, the Gardener extension CRDs and the ManagedResource CRD, the sample objects a Shoot needs, the extension's
+// webhooks registered over TLS, and gardener-resource-manager with kube-controllers (processes built by the Makefile)
+// to apply the extension's ManagedResources. One API server plays garden, seed and shoot.
 package landscape
 
 import (
