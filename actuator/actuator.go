@@ -15,6 +15,9 @@
 //     (both would overwrite its origin, and deleting one would delete the object the other still needs). So every
 //     reconciliation writes the shared one from the Cluster's Shoot (plus this pool's classes, in case the Cluster
 //     lags behind), and it is deleted only with the last ContainerRuntime of our types in the namespace.
+//
+// On a switch from gardener-extension-runtime-gvisor, the first reconcile of a pool removes that extension's
+// ManagedResources for it (see runtimes.Successor and takeOver).
 package actuator
 
 import (
@@ -30,6 +33,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/keymutex"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -41,6 +45,7 @@ import (
 	"github.com/gardener/gardener/pkg/client/kubernetes"
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
@@ -113,13 +118,22 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		// The installer's nodeSelector is the selector's labels: without any it would run on every node.
 		return configurationProblem(field.Invalid(field.NewPath("spec", "workerPool", "selector"), selector.String(), "must select the pool's nodes by matchLabels only"))
 	}
-	classes, err := rt.RuntimeClasses(cr.Spec.ProviderConfig, field.NewPath("spec", "providerConfig"))
-	if err != nil {
-		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, err))
+	pool, errs := rt.Decode(cr.Spec.ProviderConfig, field.NewPath("spec", "providerConfig"))
+	if pool == nil {
+		return configurationProblem(fmt.Errorf("invalid providerConfig of ContainerRuntime %s/%s: %w", cr.Namespace, cr.Name, decode.LimitedError(errs)))
+	}
+	if len(errs) > 0 {
+		// A configuration stored before this extension judged it: the health check reports what is ignored.
+		log.Info("Applying the providerConfig without what this extension ignores", "ignored", decode.LimitedError(errs).Error())
+	}
+	classes := pool.RuntimeClasses()
+
+	if err := a.takeOver(ctx, log, rt, cr); err != nil {
+		return err
 	}
 
 	renderer := rendererFor(cluster)
-	installerData, err := renderInstaller(renderer, cr, a.cfg.InstallerImage)
+	installerData, err := renderInstaller(renderer, cr, rt, a.cfg.InstallerImage)
 	if err != nil {
 		return err
 	}
@@ -127,23 +141,39 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		return fmt.Errorf("creating ManagedResource %s: %w", ManagedResourceName(cr.Name), err)
 	}
 
-	merged, err := a.writeShared(ctx, cr.Namespace, cluster, classes)
+	merged, err := a.writeShared(ctx, cr.Namespace, cluster, &runtimes.PoolClasses{Pool: cr.Spec.WorkerPool.Name, Classes: classes})
 	if err != nil {
 		return err
 	}
-	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", mutatorpod.OfferOf(merged).Classes)
+	log.Info("Deployed the installer, the RuntimeClasses and the pod webhook configurations", "managedResource", ManagedResourceName(cr.Name), "runtimeClasses", classNames(merged))
 	return nil
 }
 
+// sharedWrites serialises the writes of a namespace's shared ManagedResource. The ContainerRuntimes of a shoot (one
+// per pool and type, reconciled by two controllers with several workers each) and the CA refresh write it at the same
+// time, and gardener's ManagedResource helper creates its immutable, content-named secret with a get-then-create:
+// two writers of the same content would race, and the loser would fail with "already exists".
+var sharedWrites = keymutex.NewHashed(0)
+
 // writeShared writes the ManagedResource shared by the ContainerRuntimes of namespace: the RuntimeClasses the
-// Cluster's Shoot offers plus extra (the classes of the ContainerRuntime being reconciled, in case the Cluster lags
-// behind), and the pod webhook configurations built for them. It returns the classes it wrote.
-func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra []nodev1.RuntimeClass) ([]nodev1.RuntimeClass, error) {
-	var offered []nodev1.RuntimeClass
+// Cluster's Shoot offers plus those of extra (the pool of the ContainerRuntime being reconciled, in case the Cluster
+// lags behind; nil for none), and the pod webhook configurations built for them. It returns the classes it wrote.
+func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra *runtimes.PoolClasses) ([]nodev1.RuntimeClass, error) {
+	sharedWrites.LockKey(namespace)
+	defer func() { _ = sharedWrites.UnlockKey(namespace) }()
+
+	var pools []runtimes.PoolClasses
 	if cluster != nil && cluster.Shoot != nil {
-		offered = runtimes.OfferedClasses(cluster.Shoot)
+		pools = runtimes.OfferedByPool(cluster.Shoot)
 	}
-	merged := mergeClasses(offered, extra)
+	if extra != nil && !slices.ContainsFunc(pools, func(p runtimes.PoolClasses) bool { return p.Pool == extra.Pool }) {
+		pools = append(pools, *extra)
+	}
+	var lists [][]nodev1.RuntimeClass
+	for _, pool := range pools {
+		lists = append(lists, pool.Classes)
+	}
+	merged := mergeClasses(lists...)
 	shootData, err := renderRuntimeClasses(rendererFor(cluster), merged)
 	if err != nil {
 		return nil, err
@@ -153,7 +183,8 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 		if err != nil {
 			return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
 		}
-		mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(offered, extra), runtimes.ClassNames(), clientConfig)
+		shoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(pools...), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
+		mutating, validating := podwebhook.ShootConfigs(shoot, clientConfig)
 		webhookData, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(mutating, validating)
 		if err != nil {
 			return nil, fmt.Errorf("serialising the pod webhook configurations: %w", err)
@@ -164,6 +195,15 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 		return nil, fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 	}
 	return merged, nil
+}
+
+// classNames returns the names of classes.
+func classNames(classes []nodev1.RuntimeClass) []string {
+	out := make([]string, 0, len(classes))
+	for _, rc := range classes {
+		out = append(out, rc.Name)
+	}
+	return out
 }
 
 // mergeClasses returns the classes of all lists, the first of each name winning, sorted by name.

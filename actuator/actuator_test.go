@@ -3,12 +3,16 @@ package actuator_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -21,6 +25,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
 	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
@@ -143,7 +148,7 @@ var _ = Describe("Actuator", func() {
 			Expect(mr.Spec.KeepObjects).To(Equal(new(false)))
 
 			objs := objectsOf(ctx, c, "extension-runtime-sandbox-gvisor-g")
-			Expect(objs).To(HaveLen(4))
+			Expect(objs).To(HaveLen(6))
 			Expect(find[*nodev1.RuntimeClass](objs)).To(BeEmpty())
 
 			sa := find[*corev1.ServiceAccount](objs)
@@ -159,6 +164,18 @@ var _ = Describe("Actuator", func() {
 			Expect(bindings[0].RoleRef.Name).To(Equal(roles[0].Name))
 			Expect(bindings[0].Subjects).To(ConsistOf(rbacv1.Subject{Kind: "ServiceAccount", Name: sa[0].Name, Namespace: "kube-system"}))
 
+			policies := find[*admissionregistrationv1.ValidatingAdmissionPolicy](objs)
+			Expect(policies).To(HaveLen(1))
+			Expect(policies[0].Spec.MatchConditions).To(ConsistOf(HaveField("Expression",
+				`request.userInfo.username == "system:serviceaccount:kube-system:runtime-sandbox-installer-g-gvisor"`)))
+			Expect(policies[0].Spec.MatchConstraints.ResourceRules).To(ConsistOf(HaveField("Resources", ConsistOf("nodes", "nodes/status"))))
+			Expect(policies[0].Spec.Variables).To(ContainElement(admissionregistrationv1.Variable{Name: "ownLabels", Expression: `["runtime.gardener.cloud/gvisor-ready"]`}))
+			Expect(*policies[0].Spec.FailurePolicy).To(Equal(admissionregistrationv1.Fail))
+			policyBindings := find[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](objs)
+			Expect(policyBindings).To(HaveLen(1))
+			Expect(policyBindings[0].Spec.PolicyName).To(Equal(policies[0].Name))
+			Expect(policyBindings[0].Spec.ValidationActions).To(ConsistOf(admissionregistrationv1.Deny))
+
 			ds := find[*appsv1.DaemonSet](objs)
 			Expect(ds).To(HaveLen(1))
 			Expect(ds[0].Namespace).To(Equal("kube-system"))
@@ -169,10 +186,48 @@ var _ = Describe("Actuator", func() {
 			Expect(pod.PriorityClassName).To(Equal("system-node-critical"))
 			Expect(pod.Containers).To(HaveLen(1))
 			Expect(pod.Containers[0].Image).To(Equal(image))
-			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin/gvisor", "--destination=/host/var/bin/containerruntimes", "--runtime-type=gvisor"))
+			Expect(pod.Containers[0].Args).To(ConsistOf("--source=/installer/bin/gvisor", "--destination=/host/var/bin/containerruntimes", "--host-destination=/var/bin/containerruntimes", "--runtime-type=gvisor"))
 			Expect(ds[0].Spec.Selector.MatchLabels).To(Equal(ds[0].Spec.Template.Labels))
 
 			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
+		})
+
+		It("writes the shared ManagedResource of ContainerRuntimes reconciled at the same time without racing for its secret", func() {
+			// Both reconciliations render the same shared content, i.e. the same content-named secret, which Gardener's
+			// helper creates with a get-then-create. The interceptor returns each Get of that secret only once both
+			// reconciliations have read it (or five seconds passed, which the first one waits when the writes are
+			// serialised): unserialised, both would find no secret and one create would fail with "already exists".
+			var arrived atomic.Int32
+			c = fakeclient.NewClientBuilder().WithScheme(newScheme()).WithInterceptorFuncs(interceptor.Funcs{
+				Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+					err := cl.Get(ctx, key, obj, opts...)
+					if _, ok := obj.(*corev1.Secret); ok && strings.Contains(key.Name, ShootManagedResourceName) {
+						arrived.Add(1)
+						deadline := time.After(5 * time.Second)
+						for arrived.Load() < 2 {
+							select {
+							case <-deadline:
+								return err
+							case <-time.After(10 * time.Millisecond):
+							}
+						}
+					}
+					return err
+				},
+			}).Build()
+			a = New(c, Config{InstallerImage: image})
+			cluster := clusterOf(
+				worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}),
+				worker("k", gardencorev1beta1.ContainerRuntime{Type: "kata"}),
+			)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, cr := range []*extensionsv1alpha1.ContainerRuntime{containerRuntime("gvisor", "g", ""), containerRuntime("kata", "k", "")} {
+				wg.Go(func() { errs[i] = a.Reconcile(ctx, log, cr, cluster) })
+			}
+			wg.Wait()
+			Expect(errs).To(HaveEach(Succeed()))
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-qemu", "kata-clh"))
 		})
 
 		It("deploys the kata installer with the pool's classes, even when the Cluster does not know the pool yet", func() {
@@ -234,7 +289,7 @@ var _ = Describe("Actuator", func() {
 
 			ctr := pod.Containers[0]
 			Expect(ctr.VolumeMounts).To(ConsistOf(corev1.VolumeMount{Name: pod.Volumes[0].Name, MountPath: "/host/opt/sandbox/bin"}))
-			Expect(ctr.Args).To(ContainElement("--destination=/host/opt/sandbox/bin"))
+			Expect(ctr.Args).To(ContainElements("--destination=/host/opt/sandbox/bin", "--host-destination=/opt/sandbox/bin"))
 			Expect(ctr.SecurityContext.Privileged).To(Equal(new(false)))
 			Expect(ctr.SecurityContext.AllowPrivilegeEscalation).To(Equal(new(false)))
 			Expect(ctr.SecurityContext.ReadOnlyRootFilesystem).To(Equal(new(true)))
@@ -254,7 +309,8 @@ var _ = Describe("Actuator", func() {
 			},
 			Entry("unknown type", containerRuntime("runc", "p", ""), "spec.type"),
 			Entry("undecodable providerConfig", containerRuntime("gvisor", "g", `{"apiVersion":`), "spec.providerConfig"),
-			Entry("unknown field", containerRuntime("gvisor", "g", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","bogus":1}`), "spec.providerConfig"),
+			Entry("unknown field", containerRuntime("kata", "k", `{`+kataAPI+`,"bogus":1}`), "spec.providerConfig.bogus"),
+			Entry("a gVisor flag value of the wrong type", containerRuntime("gvisor", "g", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"debug":true}}`), "spec.providerConfig.configFlags[debug]"),
 			Entry("invalid hypervisor", containerRuntime("kata", "k", `{`+kataAPI+`,"hypervisors":["vmware"]}`), "spec.providerConfig.hypervisors"),
 			Entry("empty worker pool selector", func() *extensionsv1alpha1.ContainerRuntime {
 				cr := containerRuntime("gvisor", "g", "")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/charts"
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
 const (
@@ -31,20 +32,29 @@ func InstallerName(pool, runtimeType string) string {
 	return InstallerPrefix + "-" + pool + "-" + runtimeType
 }
 
+// kubernetesVersion returns the shoot's Kubernetes version, e.g. "1.36.3", or "" when the Cluster does not say.
+func kubernetesVersion(cluster *extensionscontroller.Cluster) string {
+	if cluster == nil || cluster.Shoot == nil {
+		return ""
+	}
+	return cluster.Shoot.Spec.Kubernetes.Version
+}
+
 // rendererFor returns a chart renderer for the shoot's Kubernetes version (empty when the Cluster does not say;
 // the internal charts do not depend on it).
 func rendererFor(cluster *extensionscontroller.Cluster) chartrenderer.Interface {
 	info := &version.Info{}
-	if cluster != nil && cluster.Shoot != nil && cluster.Shoot.Spec.Kubernetes.Version != "" {
-		info.GitVersion = "v" + cluster.Shoot.Spec.Kubernetes.Version
+	if v := kubernetesVersion(cluster); v != "" {
+		info.GitVersion = "v" + v
 	}
 	return chartrenderer.NewWithServerVersion(info)
 }
 
 // renderInstaller renders the internal installer chart for the ContainerRuntime's pool: the DaemonSet that runs
-// the installer on the pool's nodes with the type's binaries of image, its ServiceAccount, and the ClusterRole
-// and ClusterRoleBinding that let it get and patch nodes. It returns the manifests as ManagedResource data.
-func renderInstaller(renderer chartrenderer.Interface, cr *extensionsv1alpha1.ContainerRuntime, image string) (map[string][]byte, error) {
+// the installer on the pool's nodes with the type's binaries of image, its ServiceAccount, the ClusterRole and
+// ClusterRoleBinding that let it get and patch nodes, and the ValidatingAdmissionPolicy (with its binding) that
+// restricts it to rt's labels of its own node. It returns the manifests as ManagedResource data.
+func renderInstaller(renderer chartrenderer.Interface, cr *extensionsv1alpha1.ContainerRuntime, rt runtimes.Runtime, image string) (map[string][]byte, error) {
 	var (
 		pool        = cr.Spec.WorkerPool.Name
 		runtimeType = cr.Spec.Type
@@ -60,6 +70,7 @@ func renderInstaller(renderer chartrenderer.Interface, cr *extensionsv1alpha1.Co
 		"binaryPath":      binaryPath,
 		"mountPath":       HostMountPrefix + binaryPath,
 		"nodeSelector":    cr.Spec.WorkerPool.Selector.MatchLabels,
+		"nodeLabels":      rt.NodeLabels(),
 	}
 	rendered, err := renderer.RenderEmbeddedFS(charts.Charts, charts.InstallerChartPath, InstallerName(pool, runtimeType), InstallerNamespace, values)
 	if err != nil {

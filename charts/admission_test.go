@@ -33,9 +33,9 @@ var _ = Describe("The admission component chart", func() {
 
 		applicationRules = []rbacv1.PolicyRule{
 			{APIGroups: []string{"core.gardener.cloud"}, Resources: []string{"cloudprofiles", "namespacedcloudprofiles"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, Verbs: []string{"list", "watch", "create"}},
-			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, ResourceNames: []string{name}, Verbs: []string{"get", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{namespace}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, Verbs: []string{"create"}},
+			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, ResourceNames: []string{name}, Verbs: []string{"get", "list", "watch", "patch"}},
 		}
 		runtimeObjects = []string{
 			"Deployment/" + name,
@@ -52,9 +52,31 @@ var _ = Describe("The admission component chart", func() {
 		}
 	)
 
+	// renderWith renders the chart with both parts; values are the runtime part's, except runtime and application,
+	// which go to the parent chart (each part's enabled switch and values).
 	renderWith := func(values map[string]any) objects {
 		GinkgoHelper()
-		return render(charts.AdmissionChartPath, namespace, values)
+		parent := map[string]any{}
+		runtimePart := map[string]any{}
+		for k, v := range values {
+			switch k {
+			case "runtime", "application":
+				parent[k] = v
+			default:
+				runtimePart[k] = v
+			}
+		}
+		if len(runtimePart) > 0 {
+			r, _ := parent["runtime"].(map[string]any)
+			if r == nil {
+				r = map[string]any{}
+			}
+			for k, v := range runtimePart {
+				r[k] = v
+			}
+			parent["runtime"] = r
+		}
+		return render(charts.AdmissionChartPath, namespace, parent)
 	}
 
 	// parseArgs parses the container's arguments with the binary's own flags.
@@ -98,7 +120,7 @@ var _ = Describe("The admission component chart", func() {
 			Expect(d.Spec.Template.Spec.TopologySpreadConstraints).To(HaveLen(2))
 
 			c := container(d)
-			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/admission-runtime-sandbox:latest"))
+			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/admission-runtime-sandbox:" + chartAppVersion(charts.AdmissionRuntimeChartPath)))
 			Expect(c.Args).To(Equal([]string{
 				"--leader-election=true",
 				"--webhook-config-mode=service",
@@ -156,7 +178,7 @@ var _ = Describe("The admission component chart", func() {
 		It("grants the certificate secrets and the leader election in the component's namespace", func() {
 			role := get[*rbacv1.Role](objs, "Role", name)
 			Expect(role.Rules).To(Equal([]rbacv1.PolicyRule{
-				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 				{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 				{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{extensionscmdcontroller.LeaderElectionNameID(admissionapp.Name)}, Verbs: []string{"get", "update"}},
 				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},

@@ -89,9 +89,9 @@ var _ = Describe("The seed component chart", func() {
 			}
 		})
 
-		It("passes the flags the binary knows, with leader election, the webhook service and the installer image", func() {
+		It("passes the flags the binary knows, with leader election and the webhook service, the installer image left to the image vector", func() {
 			c := container(get[*appsv1.Deployment](objs, "Deployment", name))
-			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox:latest"))
+			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox:" + chartAppVersion(charts.ExtensionChartPath)))
 			Expect(c.Args).To(Equal([]string{
 				"--leader-election=true",
 				"--webhook-config-mode=service",
@@ -100,7 +100,6 @@ var _ = Describe("The seed component chart", func() {
 				"--webhook-config-service-port=443",
 				"--metrics-bind-address=:8080",
 				"--health-bind-address=:8081",
-				"--installer-image=europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox-installer:latest",
 				"--max-concurrent-reconciles=5",
 				"--ignore-operation-annotation=false",
 				"--healthcheck-sync-period=30s",
@@ -183,19 +182,20 @@ var _ = Describe("The seed component chart", func() {
 				{APIGroups: []string{"extensions.gardener.cloud"}, Resources: []string{"containerruntimes"}, Verbs: []string{"get", "list", "watch", "patch"}},
 				{APIGroups: []string{"extensions.gardener.cloud"}, Resources: []string{"containerruntimes/status"}, Verbs: []string{"patch", "update"}},
 				{APIGroups: []string{"resources.gardener.cloud"}, Resources: []string{"managedresources"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-				{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
-				{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations"}, Verbs: []string{"list", "watch", "create"}},
-				{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations"}, ResourceNames: []string{name}, Verbs: []string{"get", "patch"}},
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "create", "update", "delete"}},
+				{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{namespace}, Verbs: []string{"get", "list", "watch"}},
+				{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations"}, Verbs: []string{"create"}},
+				{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations"}, ResourceNames: []string{name}, Verbs: []string{"get", "list", "watch", "patch"}},
 			}))
 			binding := get[*rbacv1.ClusterRoleBinding](objs, "ClusterRoleBinding", "extensions.gardener.cloud:runtime-sandbox")
 			Expect(binding.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name}))
 			Expect(binding.Subjects).To(ConsistOf(serviceAccountSubject(name, namespace)))
 		})
 
-		It("grants leader election and its events only in the component's namespace", func() {
+		It("grants the certificate secrets, leader election and its events only in the component's namespace", func() {
 			role := get[*rbacv1.Role](objs, "Role", name)
 			Expect(role.Rules).To(Equal([]rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 				{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 				{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{extensionscmdcontroller.LeaderElectionNameID(seedapp.Name)}, Verbs: []string{"get", "update"}},
 				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
@@ -208,6 +208,19 @@ var _ = Describe("The seed component chart", func() {
 
 	It("renders the same objects with the values gardenlet adds", func() {
 		Expect(renderWith(gardenletValues())).To(Equal(renderWith(nil)))
+	})
+
+	It("lets an image vector override the binary's images the Gardener way", func() {
+		overwrite := "images:\n- name: runtime-sandbox-installer\n  repository: registry.example/installer\n  tag: v9\n"
+		objs = renderWith(map[string]any{"imageVectorOverwrite": overwrite})
+		cm := get[*corev1.ConfigMap](objs, "ConfigMap", name+"-imagevector-overwrite")
+		Expect(cm.Data).To(HaveKeyWithValue("images_overwrite.yaml", overwrite))
+		d := get[*appsv1.Deployment](objs, "Deployment", name)
+		c := container(d)
+		Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "IMAGEVECTOR_OVERWRITE", Value: "/charts_overwrite/images_overwrite.yaml"}))
+		Expect(c.VolumeMounts).To(ContainElement(corev1.VolumeMount{Name: "imagevector-overwrite", MountPath: "/charts_overwrite", ReadOnly: true}))
+		Expect(d.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("ConfigMap.LocalObjectReference.Name", cm.Name)))
+		Expect(d.Spec.Template.Annotations).To(HaveKey("checksum/imagevector-overwrite"))
 	})
 
 	It("takes the image tags from the version, an explicit tag winning", func() {

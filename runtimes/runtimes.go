@@ -16,22 +16,35 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
-// Runtime is what the webhooks need to know about one sandbox runtime.
+// Runtime is what the webhooks and the actuator need to know about one sandbox runtime.
 type Runtime interface {
 	// Type is the container runtime type a Shoot worker pool names in cri.containerRuntimes[].type.
 	Type() string
-	// ValidateProviderConfig strictly decodes and validates the providerConfig of one container runtime entry.
-	// A nil or empty providerConfig is valid (defaults apply). fldPath is the path of the providerConfig field.
-	// It returns admission warnings (e.g. for deprecated forms) and all problems found.
-	ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (warnings []string, errs field.ErrorList)
-	// NodeConfig returns what the nodes of a worker pool with this providerConfig need: containerd plugin entries,
-	// files and systemd units. An invalid providerConfig is an error naming fldPath.
-	NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error)
 	// ClassNames returns every RuntimeClass name the runtime can offer, e.g. kata-qemu, kata-clh, kata-fc.
 	ClassNames() []string
-	// RuntimeClasses returns the RuntimeClasses a worker pool with this providerConfig offers, in a stable order.
-	// An invalid providerConfig is an error naming fldPath.
-	RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error)
+	// NodeLabels returns the node labels the installer sets, to "true", on a node where the runtime works (and
+	// removes where it does not); it may change no other label of its node.
+	NodeLabels() []string
+	// PodAnnotationAllowed tells whether a pod may carry the annotation key: false only for annotations of the
+	// runtime's own that are not on its safe allowlist (AllowedPodAnnotations); others the runtime does not read.
+	PodAnnotationAllowed(key string) bool
+	// AllowedPodAnnotations returns the runtime's own pod annotations a pod may set, in a stable order.
+	AllowedPodAnnotations() []string
+	// Decode decodes, validates and defaults the providerConfig of one container runtime entry, once per request;
+	// nil or empty means the defaults. fldPath is the path of the providerConfig. errs are all problems found, each
+	// with its field path: admission refuses them. cfg is what the pool gets, nil when the problems leave nothing to
+	// apply; a runtime may return it together with errs for a configuration stored before this extension judged it,
+	// which the seed side then applies without what errs name and reports (see runtimes/gvisor).
+	Decode(providerConfig *runtime.RawExtension, fldPath *field.Path) (cfg node.PoolConfig, errs field.ErrorList)
+}
+
+// Successor is implemented by a runtime that takes shoots over from another Gardener extension:
+// PredecessorManagedResources names the ManagedResources that extension deployed into a shoot for a worker pool. On
+// the pool's reconcile, the actuator removes those in remove with their objects (waiting until they are gone, before
+// it deploys its own installer) and those in release keeping their objects, which its own ManagedResources take
+// over.
+type Successor interface {
+	PredecessorManagedResources(pool string) (remove, release []string)
 }
 
 // all are built once: a runtime holds its decoding scheme, which is safe for concurrent use. The type and class
@@ -82,33 +95,38 @@ func ClassNames() []string {
 }
 
 // OfferedClasses returns the RuntimeClasses that the worker pools of shoot offer, in pool order, without
-// duplicates. Pools with an invalid providerConfig offer nothing (admission refuses them).
+// duplicates. Pools whose providerConfig leaves nothing to apply offer nothing (admission refuses them).
 func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
 	var out []nodev1.RuntimeClass
-	seen := map[string]bool{}
-	for i, pool := range shoot.Spec.Provider.Workers {
-		if pool.CRI == nil {
-			continue
-		}
-		for j, cr := range pool.CRI.ContainerRuntimes {
-			rt, ok := ByType(cr.Type)
-			if !ok {
-				continue
-			}
-			fldPath := field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
-			classes, err := rt.RuntimeClasses(cr.ProviderConfig, fldPath)
-			if err != nil {
-				continue
-			}
-			for _, rc := range classes {
-				if !seen[rc.Name] {
-					seen[rc.Name] = true
-					out = append(out, rc)
-				}
+	for _, pool := range OfferedByPool(shoot) {
+		for _, rc := range pool.Classes {
+			if !slices.ContainsFunc(out, func(c nodev1.RuntimeClass) bool { return c.Name == rc.Name }) {
+				out = append(out, rc)
 			}
 		}
 	}
 	return out
+}
+
+// ProviderConfigPath returns the field path of the providerConfig of container runtime entry j of worker pool i of
+// a Shoot.
+func ProviderConfigPath(i, j int) *field.Path {
+	return field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
+}
+
+// PoolEntry finds the first container runtime entry of type runtimeType in the worker pool named pool of shoot and
+// returns its providerConfig with its field path. ok is false when the Shoot has no such pool or entry.
+func PoolEntry(shoot *gardencorev1beta1.Shoot, pool, runtimeType string) (providerConfig *runtime.RawExtension, fldPath *field.Path, ok bool) {
+	i := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool { return w.Name == pool })
+	if i < 0 || shoot.Spec.Provider.Workers[i].CRI == nil {
+		return nil, nil, false
+	}
+	entries := shoot.Spec.Provider.Workers[i].CRI.ContainerRuntimes
+	j := slices.IndexFunc(entries, func(cr gardencorev1beta1.ContainerRuntime) bool { return cr.Type == runtimeType })
+	if j < 0 {
+		return nil, nil, false
+	}
+	return entries[j].ProviderConfig, ProviderConfigPath(i, j), true
 }
 
 // ByType returns the sandbox runtime of a container runtime type.

@@ -3,6 +3,7 @@ package runtimes_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -64,15 +65,37 @@ var _ = Describe("runtimes", func() {
 			pool("k2", cr("kata", `{`+kataAPI+`,"hypervisors":["fc","qemu"]}`)),
 			pool("bad", cr("kata", `{`+kataAPI+`,"hypervisors":["vmware"]}`)),
 		}}}}, []string{"kata-qemu", "kata-clh", "gvisor", "kata-fc"}),
+		Entry("a gVisor pool stored with a flag gardener-extension-runtime-gvisor ignored, which still offers gvisor",
+			&gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
+				pool("g", cr("gvisor", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"bar"}}`)),
+			}}}}, []string{"gvisor"}),
+		Entry("a gVisor pool with nothing to apply",
+			&gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
+				pool("g", cr("gvisor", `{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"debug":true}}`)),
+			}}}}, nil),
 	)
 
-	It("builds RuntimeClasses that schedule onto ready nodes of the runtime's pools, with Kata's overhead", func() {
+	It("finds a pool's entry of a runtime type with the field path of its providerConfig", func() {
+		shoot := &gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
+			pool("plain"), pool("k", cr("other", ""), cr("kata", `{`+kataAPI+`}`)),
+		}}}}
+		providerConfig, fldPath, ok := PoolEntry(shoot, "k", "kata")
+		Expect(ok).To(BeTrue())
+		Expect(string(providerConfig.Raw)).To(Equal(`{` + kataAPI + `}`))
+		Expect(fldPath.String()).To(Equal("spec.provider.workers[1].cri.containerRuntimes[1].providerConfig"))
+		for _, missing := range [][2]string{{"plain", "kata"}, {"k", "gvisor"}, {"gone", "kata"}} {
+			_, _, ok := PoolEntry(shoot, missing[0], missing[1])
+			Expect(ok).To(BeFalse(), "%v", missing)
+		}
+	})
+
+	It("builds RuntimeClasses that schedule onto ready nodes of the runtime's pools, with their sandboxes' overhead", func() {
 		classes := OfferedClasses(&gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
 			pool("g", cr("gvisor", "")), pool("k", cr("kata", `{`+kataAPI+`,"hypervisors":["qemu"]}`)),
 		}}}})
 		Expect(classes).To(HaveLen(2))
 		Expect(classes[0].Handler).To(Equal("runsc"))
-		Expect(classes[0].Overhead).To(BeNil())
+		Expect(classes[0].Overhead.PodFixed).To(Equal(corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("32Mi")}))
 		Expect(classes[0].Scheduling.NodeSelector).To(Equal(map[string]string{
 			"containerruntime.worker.gardener.cloud/gvisor": "true",
 			"runtime.gardener.cloud/gvisor-ready":           "true",

@@ -1,7 +1,8 @@
 // Package healthcheck adds Gardener's health check controller for sandbox ContainerRuntimes. It writes the
-// SystemComponentsHealthy condition of each ContainerRuntime from two checks: the health of the ManagedResources
-// the actuator deploys into the shoot (as gardener-resource-manager reports it), and the readiness of the pool's
-// installer DaemonSet in the shoot (every node of the pool got the runtime binaries).
+// SystemComponentsHealthy condition of each ContainerRuntime from three checks: the health of the ManagedResources
+// the actuator deploys into the shoot (as gardener-resource-manager reports it), the readiness of the pool's
+// installer DaemonSet in the shoot (every node of the pool got the runtime binaries), and the settings of a stored
+// providerConfig that the seed side ignores.
 package healthcheck
 
 import (
@@ -24,6 +25,8 @@ import (
 	"github.com/gardener/gardener/extensions/pkg/controller/healthcheck/general"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	"github.com/gardener/gardener/pkg/utils/kubernetes/health"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 )
@@ -54,21 +57,24 @@ func Add(mgr manager.Manager, types []string, syncPeriod time.Duration) error {
 	return nil
 }
 
-// Checks returns the health checks of a ContainerRuntime, all for the SystemComponentsHealthy condition.
+// Checks returns the health checks of a ContainerRuntime, all for the SystemComponentsHealthy condition, which
+// Gardener shows on the Shoot.
 func Checks() []healthcheck.ConditionTypeToHealthCheck {
 	condition := string(gardencorev1beta1.ShootSystemComponentsHealthy)
 	return []healthcheck.ConditionTypeToHealthCheck{
 		{ConditionType: condition, HealthCheck: &ManagedResources{}},
 		{ConditionType: condition, HealthCheck: &InstallerDaemonSet{}},
+		{ConditionType: condition, HealthCheck: &ProviderConfig{}},
 	}
 }
 
 // ManagedResources checks that both ManagedResources of a ContainerRuntime, its own (installer) and the one shared
-// by the shoot (RuntimeClasses, pod webhook configurations), are applied and healthy, using the extension library's
-// ManagedResource check.
+// by the shoot (RuntimeClasses, pod webhook configurations), are applied and healthy, as gardener-resource-manager
+// reports them (Gardener's health.CheckManagedResource). Unlike the extension library's check, it logs nothing: a
+// ManagedResource that is not applied yet (right after the ContainerRuntime was reconciled) is a state the condition
+// reports, not an error.
 type ManagedResources struct {
-	seed     client.Client
-	provider string
+	seed client.Client
 }
 
 var (
@@ -79,18 +85,27 @@ var (
 // InjectSourceClient injects the seed client.
 func (m *ManagedResources) InjectSourceClient(c client.Client) { m.seed = c }
 
-// SetLoggerSuffix takes the provider (runtime type) the checked extension has.
-func (m *ManagedResources) SetLoggerSuffix(provider, _ string) { m.provider = provider }
+// SetLoggerSuffix is part of healthcheck.HealthCheck; the check does not log.
+func (m *ManagedResources) SetLoggerSuffix(_, _ string) {}
 
 // Check checks the ManagedResources of the ContainerRuntime request names; the first unhealthy one decides.
 func (m *ManagedResources) Check(ctx context.Context, request types.NamespacedName) (*healthcheck.SingleCheckResult, error) {
 	for _, name := range []string{actuator.ManagedResourceName(request.Name), actuator.ShootManagedResourceName} {
-		check := general.CheckManagedResource(name)
-		check.InjectSourceClient(m.seed)
-		check.SetLoggerSuffix(m.provider, extensionsv1alpha1.ContainerRuntimeResource)
-		result, err := check.Check(ctx, request)
-		if err != nil || result.Status != gardencorev1beta1.ConditionTrue {
-			return result, err
+		mr := &resourcesv1alpha1.ManagedResource{}
+		if err := m.seed.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, mr); err != nil {
+			if apierrors.IsNotFound(err) {
+				return &healthcheck.SingleCheckResult{
+					Status: gardencorev1beta1.ConditionFalse,
+					Detail: fmt.Sprintf("ManagedResource %s/%s not found", request.Namespace, name),
+				}, nil
+			}
+			return nil, fmt.Errorf("reading ManagedResource %s/%s: %w", request.Namespace, name, err)
+		}
+		if err := health.CheckManagedResource(mr); err != nil {
+			return &healthcheck.SingleCheckResult{
+				Status: gardencorev1beta1.ConditionFalse,
+				Detail: fmt.Sprintf("ManagedResource %s/%s is unhealthy: %v", request.Namespace, name, err),
+			}, nil
 		}
 	}
 	return &healthcheck.SingleCheckResult{Status: gardencorev1beta1.ConditionTrue}, nil

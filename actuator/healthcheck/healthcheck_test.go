@@ -165,9 +165,9 @@ var _ = Describe("InstallerDaemonSet", func() {
 })
 
 var _ = Describe("Checks", func() {
-	It("contributes both checks to the SystemComponentsHealthy condition", func() {
+	It("contributes every check to the SystemComponentsHealthy condition", func() {
 		checks := healthcheck.Checks()
-		Expect(checks).To(HaveLen(2))
+		Expect(checks).To(HaveLen(3))
 		for _, c := range checks {
 			Expect(c.ConditionType).To(Equal(string(gardencorev1beta1.ShootSystemComponentsHealthy)))
 		}

@@ -1,6 +1,8 @@
 package decode_test
 
 import (
+	"errors"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,9 +30,21 @@ var (
 	kataGVK             = schema.GroupVersionKind{Group: "kata.runtime.extensions.config.gardener.cloud", Version: "v1alpha1", Kind: "KataConfiguration"}
 
 	gvisorAPIVersions = []string{gvisorAPIVersion, deprecatedGVisorAPIVersion}
-	gvisorFields      = `supported fields: "apiVersion", "configFlags", "kind"`
+	gvisorFields      = `supported fields: "apiVersion", "configFlags", "kind", "testImageTag"`
 	kataFields        = `supported fields: "apiVersion", "hypervisors", "kind"`
 )
+
+// nestedConfig has a field of a shape no providerConfig API has.
+type nestedConfig struct {
+	metav1.TypeMeta `json:",inline"`
+	Count           int `json:"count"`
+}
+
+// DeepCopyObject returns a shallow copy, which is enough for these tests.
+func (c *nestedConfig) DeepCopyObject() runtime.Object {
+	out := *c
+	return &out
+}
 
 // newDecoder returns a Decoder for a scheme with the APIs that addToScheme adds.
 func newDecoder(addToScheme ...func(*runtime.Scheme) error) *Decoder {
@@ -83,14 +97,6 @@ var _ = Describe("Decoder", func() {
 			Entry("JSON with surrounding whitespace",
 				"\n  {\"apiVersion\":\""+gvisorAPIVersion+"\",\"kind\":\"GVisorConfiguration\"}  \n",
 				gvisorGVK, &gvisorv1alpha1.GVisorConfiguration{TypeMeta: typeMeta(gvisorAPIVersion)}),
-			Entry("YAML",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlags:\n  nvproxy: \"true\"\n  debug: 'false'\n",
-				gvisorGVK, &gvisorv1alpha1.GVisorConfiguration{
-					TypeMeta: typeMeta(gvisorAPIVersion), ConfigFlags: map[string]string{"nvproxy": "true", "debug": "false"},
-				}),
-			Entry("YAML with a document separator and comments",
-				"---\n# gVisor\napiVersion: "+gvisorAPIVersion+" # current\nkind: GVisorConfiguration\n",
-				gvisorGVK, &gvisorv1alpha1.GVisorConfiguration{TypeMeta: typeMeta(gvisorAPIVersion)}),
 			Entry("absent flags, which stay nil",
 				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfiguration"}`,
 				gvisorGVK, &gvisorv1alpha1.GVisorConfiguration{TypeMeta: typeMeta(gvisorAPIVersion)}),
@@ -110,11 +116,6 @@ var _ = Describe("Decoder", func() {
 				deprecatedGVisorGVK, &gvisorv1alpha1.GVisorConfiguration{
 					TypeMeta: typeMeta(deprecatedGVisorAPIVersion), ConfigFlags: map[string]string{"debug": "true"},
 				}),
-			Entry("the deprecated apiVersion in YAML, reporting it",
-				"apiVersion: "+deprecatedGVisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlags:\n  net-raw: \"true\"\n",
-				deprecatedGVisorGVK, &gvisorv1alpha1.GVisorConfiguration{
-					TypeMeta: typeMeta(deprecatedGVisorAPIVersion), ConfigFlags: map[string]string{"net-raw": "true"},
-				}),
 		)
 
 		DescribeTable("refuses invalid documents with precise field errors",
@@ -130,7 +131,7 @@ var _ = Describe("Decoder", func() {
 						`must be set; supported values: "`+gvisorAPIVersion+`", "`+deprecatedGVisorAPIVersion+`"`),
 				}),
 			Entry("a missing kind",
-				"apiVersion: "+gvisorAPIVersion+"\n",
+				`{"apiVersion":"`+gvisorAPIVersion+`"}`,
 				schema.GroupVersionKind{Group: gvisorGVK.Group, Version: "v1alpha1"}, field.ErrorList{
 					field.Required(fldPath.Child("kind"), `must be set; supported values: "GVisorConfiguration"`),
 				}),
@@ -141,13 +142,23 @@ var _ = Describe("Decoder", func() {
 						`must be set; supported values: "`+gvisorAPIVersion+`", "`+deprecatedGVisorAPIVersion+`"`),
 					field.Required(fldPath.Child("kind"), `must be set; supported values: "GVisorConfiguration"`),
 				}),
+			Entry("a missing apiVersion and kind with an unknown field and a wrong type, all of them",
+				`{"configFlags":{"debug":true},"x":"y"}`,
+				schema.GroupVersionKind{}, field.ErrorList{
+					field.Required(fldPath.Child("apiVersion"),
+						`must be set; supported values: "`+gvisorAPIVersion+`", "`+deprecatedGVisorAPIVersion+`"`),
+					field.Invalid(fldPath.Child("configFlags").Key("debug"), true,
+						`must be a string, not a boolean: quote the value, e.g. "true"`),
+					field.Required(fldPath.Child("kind"), `must be set; supported values: "GVisorConfiguration"`),
+					field.Forbidden(fldPath.Child("x"), `unknown field "x"; `+gvisorFields),
+				}),
 			Entry("an unknown version",
 				`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1beta1","kind":"GVisorConfiguration"}`,
 				schema.GroupVersionKind{Group: gvisorGVK.Group, Version: "v1beta1", Kind: "GVisorConfiguration"}, field.ErrorList{
 					field.NotSupported(fldPath.Child("apiVersion"), "gvisor.runtime.extensions.config.gardener.cloud/v1beta1", gvisorAPIVersions),
 				}),
 			Entry("a version without group",
-				"apiVersion: v1alpha1\nkind: GVisorConfiguration\n",
+				`{"apiVersion":"v1alpha1","kind":"GVisorConfiguration"}`,
 				schema.GroupVersionKind{Version: "v1alpha1", Kind: "GVisorConfiguration"}, field.ErrorList{
 					field.NotSupported(fldPath.Child("apiVersion"), "v1alpha1", gvisorAPIVersions),
 				}),
@@ -163,12 +174,12 @@ var _ = Describe("Decoder", func() {
 					field.NotSupported(fldPath.Child("apiVersion"), kataAPIVersion, gvisorAPIVersions),
 				}),
 			Entry("a wrong kind",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfig\n",
+				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfig"}`,
 				gvisorGVK.GroupVersion().WithKind("GVisorConfig"), field.ErrorList{
 					field.NotSupported(fldPath.Child("kind"), "GVisorConfig", []string{"GVisorConfiguration"}),
 				}),
 			Entry("a kind in the wrong case",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: gvisorconfiguration\n",
+				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"gvisorconfiguration"}`,
 				gvisorGVK.GroupVersion().WithKind("gvisorconfiguration"), field.ErrorList{
 					field.NotSupported(fldPath.Child("kind"), "gvisorconfiguration", []string{"GVisorConfiguration"}),
 				}),
@@ -178,13 +189,8 @@ var _ = Describe("Decoder", func() {
 					field.Invalid(fldPath.Child("apiVersion"), int64(1),
 						`must be a string, not a number; supported values: "`+gvisorAPIVersion+`", "`+deprecatedGVisorAPIVersion+`"`),
 				}),
-			Entry("an unknown top-level field in JSON",
+			Entry("an unknown top-level field",
 				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfiguration","configFlag":{"debug":"true"}}`,
-				gvisorGVK, field.ErrorList{
-					field.Forbidden(fldPath.Child("configFlag"), `unknown field "configFlag"; `+gvisorFields),
-				}),
-			Entry("an unknown top-level field in YAML",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlag:\n  debug: \"true\"\n",
 				gvisorGVK, field.ErrorList{
 					field.Forbidden(fldPath.Child("configFlag"), `unknown field "configFlag"; `+gvisorFields),
 				}),
@@ -218,23 +224,17 @@ var _ = Describe("Decoder", func() {
 				gvisorGVK, field.ErrorList{
 					field.Duplicate(fldPath.Child("configFlags").Key("a.b"), "a.b"),
 				}),
-			Entry("duplicate fields and flags in YAML",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlags:\n  debug: \"true\"\n  debug: \"false\"\nconfigFlags: {}\n",
+			Entry("duplicate fields and flags",
+				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfiguration","configFlags":{"debug":"true","debug":"false"},"configFlags":{}}`,
 				gvisorGVK, field.ErrorList{
 					field.Duplicate(fldPath.Child("configFlags"), "configFlags"),
 					field.Duplicate(fldPath.Child("configFlags").Key("debug"), "debug"),
 				}),
-			Entry("an unquoted boolean flag value in YAML",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlags:\n  debug: true\n",
+			Entry("an unquoted boolean flag value",
+				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfiguration","configFlags":{"debug":true}}`,
 				gvisorGVK, field.ErrorList{
 					field.Invalid(fldPath.Child("configFlags").Key("debug"), true,
 						`must be a string, not a boolean: quote the value, e.g. "true"`),
-				}),
-			Entry("a YAML 1.1 boolean flag value",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlags:\n  net-raw: no\n",
-				gvisorGVK, field.ErrorList{
-					field.Invalid(fldPath.Child("configFlags").Key("net-raw"), false,
-						`must be a string, not a boolean: quote the value, e.g. "false"`),
 				}),
 			Entry("boolean and number flag values in JSON, each of them",
 				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfiguration","configFlags":{"nvproxy":1,"debug":true,"net-raw":"true"}}`,
@@ -251,7 +251,7 @@ var _ = Describe("Decoder", func() {
 						"must be a string, not an object"),
 				}),
 			Entry("a list as flags",
-				"apiVersion: "+gvisorAPIVersion+"\nkind: GVisorConfiguration\nconfigFlags:\n- debug\n",
+				`{"apiVersion":"`+gvisorAPIVersion+`","kind":"GVisorConfiguration","configFlags":["debug"]}`,
 				gvisorGVK, field.ErrorList{
 					field.Invalid(fldPath.Child("configFlags"), []any{"debug"}, "must be an object, not a list"),
 				}),
@@ -293,17 +293,11 @@ var _ = Describe("Decoder", func() {
 			Entry("JSON",
 				`{"apiVersion":"`+kataAPIVersion+`","kind":"KataConfiguration","hypervisors":["fc","qemu"]}`,
 				&katav1alpha1.KataConfiguration{TypeMeta: typeMeta, Hypervisors: []katav1alpha1.Hypervisor{"fc", "qemu"}}),
-			Entry("YAML",
-				"apiVersion: "+kataAPIVersion+"\nkind: KataConfiguration\nhypervisors:\n- clh\n",
-				&katav1alpha1.KataConfiguration{TypeMeta: typeMeta, Hypervisors: []katav1alpha1.Hypervisor{"clh"}}),
 			Entry("absent hypervisors, which stay nil",
-				"apiVersion: "+kataAPIVersion+"\nkind: KataConfiguration\n",
+				`{"apiVersion":"`+kataAPIVersion+`","kind":"KataConfiguration"}`,
 				&katav1alpha1.KataConfiguration{TypeMeta: typeMeta}),
 			Entry("an empty list of hypervisors, which stays empty for validation to refuse",
 				`{"apiVersion":"`+kataAPIVersion+`","kind":"KataConfiguration","hypervisors":[]}`,
-				&katav1alpha1.KataConfiguration{TypeMeta: typeMeta, Hypervisors: []katav1alpha1.Hypervisor{}}),
-			Entry("an empty list of hypervisors in YAML",
-				"apiVersion: "+kataAPIVersion+"\nkind: KataConfiguration\nhypervisors: []\n",
 				&katav1alpha1.KataConfiguration{TypeMeta: typeMeta, Hypervisors: []katav1alpha1.Hypervisor{}}),
 			Entry("unknown and duplicate hypervisors, which are for validation to refuse",
 				`{"apiVersion":"`+kataAPIVersion+`","kind":"KataConfiguration","hypervisors":["xen","xen"]}`,
@@ -321,20 +315,20 @@ var _ = Describe("Decoder", func() {
 					field.NotSupported(fldPath.Child("kind"), "GVisorConfiguration", []string{"KataConfiguration"}),
 				}),
 			Entry("the deprecated gVisor apiVersion",
-				"apiVersion: "+deprecatedGVisorAPIVersion+"\nkind: KataConfiguration\n", field.ErrorList{
+				`{"apiVersion":"`+deprecatedGVisorAPIVersion+`","kind":"KataConfiguration"}`, field.ErrorList{
 					field.NotSupported(fldPath.Child("apiVersion"), deprecatedGVisorAPIVersion, []string{kataAPIVersion}),
 				}),
 			Entry("an unknown version",
-				"apiVersion: kata.runtime.extensions.config.gardener.cloud/v1\nkind: KataConfiguration\n", field.ErrorList{
+				`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1","kind":"KataConfiguration"}`, field.ErrorList{
 					field.NotSupported(fldPath.Child("apiVersion"), "kata.runtime.extensions.config.gardener.cloud/v1", []string{kataAPIVersion}),
 				}),
 			Entry("a missing apiVersion and kind",
-				"hypervisors: [qemu]\n", field.ErrorList{
+				`{"hypervisors":["qemu"]}`, field.ErrorList{
 					field.Required(fldPath.Child("apiVersion"), `must be set; supported values: "`+kataAPIVersion+`"`),
 					field.Required(fldPath.Child("kind"), `must be set; supported values: "KataConfiguration"`),
 				}),
 			Entry("an unknown field",
-				"apiVersion: "+kataAPIVersion+"\nkind: KataConfiguration\nhypervisor: qemu\n", field.ErrorList{
+				`{"apiVersion":"`+kataAPIVersion+`","kind":"KataConfiguration","hypervisor":"qemu"}`, field.ErrorList{
 					field.Forbidden(fldPath.Child("hypervisor"), `unknown field "hypervisor"; `+kataFields),
 				}),
 			Entry("a duplicate field",
@@ -342,7 +336,7 @@ var _ = Describe("Decoder", func() {
 					field.Duplicate(fldPath.Child("hypervisors"), "hypervisors"),
 				}),
 			Entry("a string instead of a list",
-				"apiVersion: "+kataAPIVersion+"\nkind: KataConfiguration\nhypervisors: qemu\n", field.ErrorList{
+				`{"apiVersion":"`+kataAPIVersion+`","kind":"KataConfiguration","hypervisors":"qemu"}`, field.ErrorList{
 					field.Invalid(fldPath.Child("hypervisors"), "qemu", "must be a list, not a string"),
 				}),
 			Entry("entries that are not strings, each of them",
@@ -364,22 +358,22 @@ var _ = Describe("Decoder", func() {
 		})
 	})
 
-	DescribeTable("refuses bytes that are not a JSON or YAML object",
+	DescribeTable("refuses bytes that are not a JSON object",
 		func(raw string, detail string) {
 			_, gvk, errs := decodeGVisor(raw)
 			Expect(gvk).To(BeZero())
 			Expect(errs).To(Equal(field.ErrorList{field.Invalid(fldPath, "<not shown>", detail)}))
 			Expect(errs.ToAggregate().Error()).To(HavePrefix(fldPath.String() + `: Invalid value: "<not shown>": cannot be decoded: `))
 		},
-		Entry("garbage", "\x00\x01\x02garbage{{{", "cannot be decoded: invalid YAML: yaml: control characters are not allowed"),
+		Entry("garbage", "\x00\x01\x02garbage{{{", "cannot be decoded: invalid JSON: invalid character '\\x00' looking for beginning of value"),
 		Entry("broken JSON", `{"apiVersion":`, "cannot be decoded: invalid JSON: unexpected end of JSON input"),
 		Entry("JSON that is not quite JSON", `{apiVersion: x}`, "cannot be decoded: invalid JSON: invalid character 'a' looking for beginning of object key string"),
-		Entry("broken YAML", "apiVersion: \"x\nkind: y\n", "cannot be decoded: invalid YAML: yaml: line 3: found unexpected end of stream"),
+		Entry("YAML, which API servers never send", "apiVersion: x\nkind: y\n", "cannot be decoded: invalid JSON: invalid character 'a' looking for beginning of value"),
 		Entry("no bytes", "", "cannot be decoded: the document is empty"),
 		Entry("only whitespace", " \n\t", "cannot be decoded: the document is empty"),
 		Entry("null", "null", "cannot be decoded: the document is empty"),
 		Entry("a list", `[{"apiVersion":"x"}]`, "cannot be decoded: the document must be an object, not a list"),
-		Entry("a string", "just a string", "cannot be decoded: the document must be an object, not a string"),
+		Entry("a string", `"just a string"`, "cannot be decoded: the document must be an object, not a string"),
 		Entry("a number", "42", "cannot be decoded: the document must be an object, not a number"),
 	)
 
@@ -395,6 +389,43 @@ var _ = Describe("Decoder", func() {
 		Entry("nil", nil, "no object to decode into"),
 		Entry("a type the scheme does not know", &katav1alpha1.KataConfiguration{}, "KataConfiguration"),
 	)
+
+	It("reports an internal error for a type with a field of a shape no providerConfig API has", func() {
+		scheme := runtime.NewScheme()
+		scheme.AddKnownTypeWithName(schema.GroupVersionKind{Group: "test.example.com", Version: "v1", Kind: "Nested"}, &nestedConfig{})
+		_, errs := NewDecoder(scheme).Decode([]byte(`{"apiVersion":"test.example.com/v1","kind":"Nested"}`), &nestedConfig{}, fldPath)
+		Expect(errs).To(HaveLen(1))
+		Expect(errs[0].Type).To(Equal(field.ErrorTypeInternal))
+		Expect(errs[0].Detail).To(ContainSubstring(`field "count" has Go type int, which is not a string, a list of strings or a map of strings`))
+	})
+})
+
+var _ = Describe("Decoded and Merge", func() {
+	DescribeTable("Decoded tells whether the document was read as the API's",
+		func(errs field.ErrorList, expected bool) {
+			Expect(Decoded(errs, fldPath)).To(Equal(expected))
+		},
+		Entry("no errors", nil, true),
+		Entry("errors of fields", field.ErrorList{
+			field.Forbidden(fldPath.Child("x"), "unknown"),
+			field.Duplicate(fldPath.Child("apiVersion"), "apiVersion"),
+			field.Required(fldPath.Child("kind"), "must be set"),
+		}, true),
+		Entry("an undecodable document", field.ErrorList{field.Invalid(fldPath, NotShown, "cannot be decoded")}, false),
+		Entry("another API's apiVersion", field.ErrorList{field.NotSupported(fldPath.Child("apiVersion"), "v1", []string{"x"})}, false),
+		Entry("a kind that is not a string", field.ErrorList{field.Invalid(fldPath.Child("kind"), int64(1), "must be a string")}, false),
+		Entry("an internal error", field.ErrorList{field.InternalError(fldPath.Child("x"), errors.New("boom"))}, false),
+	)
+
+	It("Merge drops validation errors of fields decoding reported already", func() {
+		debug := fldPath.Child("configFlags").Key("debug")
+		decodeErrs := field.ErrorList{field.Invalid(debug, true, "must be a string")}
+		validationErrs := field.ErrorList{
+			field.NotSupported(debug, "", []string{"true", "false"}),
+			field.NotSupported(fldPath.Child("configFlags").Key("foo"), "foo", []string{"debug"}),
+		}
+		Expect(Merge(decodeErrs, validationErrs)).To(Equal(field.ErrorList{decodeErrs[0], validationErrs[1]}))
+	})
 })
 
 var _ = DescribeTable("IsEmpty",

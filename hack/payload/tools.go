@@ -1,7 +1,8 @@
 //go:build tools
 
-// Package tools pins the Kata Containers runtime module that `make payload` builds Kata's containerd shim from,
-// for the Kata part of the installer payload (see build-kata-shim.sh).
+// Package tools pins the Kata Containers runtime module at the commit of the Kata release the extension ships
+// (runtimes/kata.ReleaseCommit): `make payload` builds Kata's containerd shim from it, and `make kata-config-check`
+// the checker of the rendered Kata configurations (see build-kata.sh and kataconfig/).
 package tools
 
 import (

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"slices"
 
-	"k8s.io/apimachinery/pkg/util/validation/field"
-
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
@@ -28,28 +27,26 @@ func Requests(osc *extensionsv1alpha1.OperatingSystemConfig) bool {
 // Mutate adds rt's node configuration to the OSC of a pool (label worker.gardener.cloud/pool) whose entry in shoot
 // requests rt, with the pool's providerConfig. Every other OSC (another purpose, a pool without rt, a pool the
 // Shoot no longer has) is left unchanged. Mutating an already mutated OSC yields the same object.
+//
+// A providerConfig stored before this extension judged it is applied without what it ignores (see
+// runtimes.Runtime's Decode; the ContainerRuntime's health check reports it); one that leaves nothing to apply is an
+// error naming the pool and the fields, at most decode.MaxShown of them.
 func Mutate(osc *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, rt runtimes.Runtime) error {
 	if !Requests(osc) {
 		return nil
 	}
 	poolName := osc.Labels[v1beta1constants.LabelWorkerPool]
-	idx := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool { return w.Name == poolName })
-	if idx < 0 {
+	providerConfig, fldPath, ok := runtimes.PoolEntry(shoot, poolName, rt.Type())
+	if !ok {
 		return nil
 	}
-	pool := shoot.Spec.Provider.Workers[idx]
-	if pool.CRI == nil {
-		return nil
+	pool, errs := rt.Decode(providerConfig, fldPath)
+	if pool == nil {
+		return fmt.Errorf("the %s configuration of worker pool %q of Shoot %s/%s: %w", rt.Type(), poolName, shoot.Namespace, shoot.Name, decode.LimitedError(errs))
 	}
-	crIdx := slices.IndexFunc(pool.CRI.ContainerRuntimes, func(cr gardencorev1beta1.ContainerRuntime) bool { return cr.Type == rt.Type() })
-	if crIdx < 0 {
-		return nil
-	}
-
-	fldPath := field.NewPath("spec", "provider", "workers").Index(idx).Child("cri", "containerRuntimes").Index(crIdx).Child("providerConfig")
-	cfg, err := rt.NodeConfig(pool.CRI.ContainerRuntimes[crIdx].ProviderConfig, fldPath)
+	cfg, err := pool.NodeConfig()
 	if err != nil {
-		return fmt.Errorf("the %s configuration of worker pool %q of Shoot %s/%s: %w", rt.Type(), poolName, shoot.Namespace, shoot.Name, err)
+		return fmt.Errorf("the %s node configuration of worker pool %q of Shoot %s/%s: %w", rt.Type(), poolName, shoot.Namespace, shoot.Name, err)
 	}
 	if osc.Spec.CRIConfig == nil || osc.Spec.CRIConfig.Name != extensionsv1alpha1.CRINameContainerD || osc.Spec.CRIConfig.Containerd == nil {
 		return fmt.Errorf("OperatingSystemConfig %s/%s has no containerd configuration (spec.criConfig.containerd) to add the %s runtime handlers to", osc.Namespace, osc.Name, rt.Type())

@@ -1,8 +1,11 @@
 package osc_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -12,6 +15,7 @@ import (
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
@@ -96,9 +100,9 @@ var _ = Describe("Mutate", func() {
 		func(o *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, fragment string) {
 			Expect(Mutate(o, shoot, gvisor.New())).To(MatchError(ContainSubstring(fragment)))
 		},
-		Entry("invalid providerConfig names the pool", newOSC("p"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
+		Entry("invalid providerConfig names the pool", newOSC("p"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true","debug":true}}`))),
 			`the gvisor configuration of worker pool "p" of Shoot garden-a/b`),
-		Entry("invalid providerConfig names the field", newOSC("p"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true"}}`))),
+		Entry("invalid providerConfig names the field", newOSC("p"), newShoot(pool("o"), pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"foo":"true","debug":true}}`))),
 			"spec.provider.workers[1].cri.containerRuntimes[0].providerConfig.configFlags[foo]"),
 		Entry("no containerd config", func() *extensionsv1alpha1.OperatingSystemConfig {
 			o := newOSC("p")
@@ -142,6 +146,29 @@ var _ = Describe("Mutate", func() {
 		Expect(Mutate(once, shoot, kata.New())).To(Succeed())
 		Expect(o).To(Equal(once))
 		Expect(handlers(o)).To(Equal([]string{"runsc", "kata-qemu", "kata-clh", "kata-fc", "io.containerd.snapshotter.v1.devmapper"}))
+	})
+
+	It("applies a gVisor configuration stored before this extension judged it without what gardener-extension-runtime-gvisor ignored", func() {
+		o := newOSC("p")
+		Expect(Mutate(o, newShoot(pool("p", cr("gvisor", `{`+gvisorAPI+`,"configFlags":{"net-raw":"true","foo":"bar","panic-signal":"x"},"extra":1}`))), gvisor.New())).To(Succeed())
+		Expect(handlers(o)).To(Equal([]string{"runsc"}))
+		data, err := base64.StdEncoding.DecodeString(o.Spec.Files[1].Content.Inline.Data)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(data)).To(Equal("[runsc_config]\nnet-raw = 'true'\n"))
+	})
+
+	It("refuses with at most decode.MaxShown problems of a huge invalid providerConfig, and a bounded message", func() {
+		hypervisors := make([]string, 500)
+		for i := range hypervisors {
+			hypervisors[i] = `"` + strings.Repeat("x", 1000) + `"`
+		}
+		err := Mutate(newOSC("p"), newShoot(pool("p", cr("kata", `{`+kataAPI+`,"hypervisors":[`+strings.Join(hypervisors, ",")+`]}`))), kata.New())
+		Expect(err).To(MatchError(And(
+			ContainSubstring("hypervisors[19]"),
+			Not(ContainSubstring("hypervisors[20]")),
+			ContainSubstring(fmt.Sprintf("%d more problems not shown", 500-decode.MaxShown)),
+		)))
+		Expect(len(err.Error())).To(BeNumerically("<", decode.MaxShown*2*decode.MaxLength))
 	})
 
 	It("replaces its own entries when the configuration changes", func() {

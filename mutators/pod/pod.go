@@ -9,54 +9,41 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	nodev1 "k8s.io/api/node/v1"
 
+	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
-const (
-	// AnnotationSandbox on a pod names the RuntimeClass (gvisor, kata-qemu, kata-clh, kata-fc) or the runtime type
-	// (gvisor, kata: the cluster's first Kata class) the pod runs in.
-	AnnotationSandbox = "runtime.gardener.cloud/sandbox"
-	// AnnotationUntrustedWorkload is kata-deploy's annotation; "true" means the cluster's default sandbox.
-	AnnotationUntrustedWorkload = "io.kubernetes.cri.untrusted-workload"
-	// AnnotationTrustedSandbox is CRI-O's annotation; "false" means the cluster's default sandbox.
-	AnnotationTrustedSandbox = "io.kubernetes.cri-o.TrustedSandbox"
-	// LabelSandbox on a namespace names the RuntimeClass every pod of the namespace runs in by default.
-	LabelSandbox = "runtime.gardener.cloud/sandbox"
-)
-
-// Refusal is why a pod is refused, with the message that says what to change.
-type Refusal struct {
-	// Reason is a short, stable cause for metrics: unknown, not-offered, conflict or enforced.
-	Reason string
-	// Message says what is wrong and what to change.
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
-
-func refuse(reason, format string, args ...any) *Refusal {
-	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
-}
-
-// Offer is what the cluster offers: its RuntimeClass names, in the order of its worker pools.
+// Offer is what the cluster offers: its RuntimeClass names in the order of its worker pools, and the pools that
+// offer each.
 type Offer struct {
 	// Classes are the RuntimeClass names the cluster's worker pools offer.
 	Classes []string
+	// Pools are the worker pools that offer each class. A class without pools here is offered by pools the webhook
+	// does not know by name (a webhook path built before pools travelled): only its runtime's node labels are known.
+	Pools map[string][]string
 }
 
-// DefaultClass is the class of "the default sandbox": gvisor when offered, else the first offered class.
-func (o Offer) DefaultClass() (string, bool) {
-	if slices.Contains(o.Classes, gvisor.RuntimeClassName) {
-		return gvisor.RuntimeClassName, true
+// OfferOf returns the offer of the given worker pools: their classes in pool order, without duplicates, and the
+// pools of each class.
+func OfferOf(pools ...runtimes.PoolClasses) Offer {
+	var offer Offer
+	for _, pool := range pools {
+		for _, rc := range pool.Classes {
+			if !slices.Contains(offer.Classes, rc.Name) {
+				offer.Classes = append(offer.Classes, rc.Name)
+			}
+			if offer.Pools == nil {
+				offer.Pools = map[string][]string{}
+			}
+			if !slices.Contains(offer.Pools[rc.Name], pool.Pool) {
+				offer.Pools[rc.Name] = append(offer.Pools[rc.Name], pool.Pool)
+			}
+		}
 	}
-	if len(o.Classes) > 0 {
-		return o.Classes[0], true
-	}
-	return "", false
+	return offer
 }
 
 func (o Offer) String() string {
@@ -66,117 +53,243 @@ func (o Offer) String() string {
 	return strings.Join(o.Classes, ", ")
 }
 
-// AsksForSandbox tells whether a pod's annotations ask for a sandbox (the same condition the shoot's webhook
-// configuration evaluates in CEL before calling the annotation webhook).
-func AsksForSandbox(pod *corev1.Pod) bool {
-	a := pod.Annotations
-	return a[AnnotationSandbox] != "" || a[AnnotationUntrustedWorkload] == "true" || a[AnnotationTrustedSandbox] == "false"
+// defaults returns the offered classes in the order "the default sandbox" prefers them: gvisor first when offered,
+// then the others in the order of the worker pools.
+func (o Offer) defaults() []string {
+	out := slices.Clone(o.Classes)
+	if i := slices.Index(out, gvisor.RuntimeClassName); i > 0 {
+		out = slices.Insert(slices.Delete(out, i, i+1), 0, gvisor.RuntimeClassName)
+	}
+	return out
 }
 
-// OfferOf returns the offer of the given RuntimeClasses: their names in order, without duplicates.
-func OfferOf(classes ...[]nodev1.RuntimeClass) Offer {
-	var offer Offer
-	for _, list := range classes {
-		for _, rc := range list {
-			if !slices.Contains(offer.Classes, rc.Name) {
-				offer.Classes = append(offer.Classes, rc.Name)
-			}
+// ofType returns the offered classes of a runtime type, in offer order.
+func (o Offer) ofType(runtimeType string) []string {
+	var out []string
+	for _, class := range o.Classes {
+		if t, _ := runtimes.TypeOfClass(class); t == runtimeType {
+			out = append(out, class)
 		}
 	}
-	return offer
+	return out
 }
 
-// Requested returns the RuntimeClass a pod's annotations ask for and which annotation asked ("" when the pod asks
-// for nothing). A runtime type resolves to the cluster's first class of that type; kata-deploy's annotations to
-// the default sandbox. An unknown name or a class the cluster does not offer is an error that says what is known
-// and what is offered.
-func Requested(pod *corev1.Pod, offer Offer) (class, source string, err error) {
+// nodeLabels returns the known labels of the nodes that can run class: one label set per pool that offers it.
+func (o Offer) nodeLabels(class string) []map[string]string {
+	pools := o.Pools[class]
+	if len(pools) == 0 {
+		return []map[string]string{runtimes.PoolNodeLabels("", []string{class})}
+	}
+	out := make([]map[string]string, 0, len(pools))
+	for _, pool := range pools {
+		var classes []string
+		for _, c := range o.Classes {
+			if slices.Contains(o.Pools[c], pool) {
+				classes = append(classes, c)
+			}
+		}
+		out = append(out, runtimes.PoolNodeLabels(pool, classes))
+	}
+	return out
+}
+
+// AsksForSandbox tells whether a pod's annotations ask for a sandbox: the sandbox annotation with a value, or
+// kata-deploy's or CRI-O's annotation with its "untrusted" value.
+func AsksForSandbox(pod *corev1.Pod) bool {
+	a := pod.Annotations
+	return a[apipod.AnnotationSandbox] != "" || a[apipod.AnnotationUntrustedWorkload] == "true" || a[apipod.AnnotationTrustedSandbox] == "false"
+}
+
+// request is what asks a pod into a sandbox.
+type request struct {
+	// source names what the user wrote, e.g. `annotation runtime.gardener.cloud/sandbox=gvisor`.
+	source string
+	// candidates are the classes that satisfy the request, preferred first.
+	candidates []string
+	// fallback tells whether classes outside candidates may serve a pod that the candidates' nodes cannot run (a
+	// namespace's default yields to a pod's node selectors that choose another sandbox).
+	fallback bool
+	// fix says what to change when no candidate can run the pod.
+	fix string
+}
+
+// CheckAnnotations refuses annotations that look like a request for a sandbox but are none, so that a typo never
+// silently means "no sandbox": a key under runtime.gardener.cloud/ this extension does not define, an empty
+// sandbox annotation, and kata-deploy's or CRI-O's annotation with a value that is neither of its two spellings.
+func CheckAnnotations(pod *corev1.Pod) error {
+	for _, key := range sortedKeys(pod.Annotations) {
+		value := pod.Annotations[key]
+		switch {
+		case key == apipod.AnnotationSandbox && value == "":
+			return apipod.Refuse(apipod.ReasonInvalid, `the pod's annotation %s is empty: name a runtime class (%s) or a runtime type (%s), or remove the annotation`,
+				key, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "))
+		case key != apipod.AnnotationSandbox && strings.HasPrefix(key, apipod.AnnotationPrefix):
+			return apipod.Refuse(apipod.ReasonInvalid, `the pod's annotation %s=%q is not one this cluster's sandboxes know: the only annotation under %s is %s (a runtime class or type); fix the key`,
+				key, value, apipod.AnnotationPrefix, apipod.AnnotationSandbox)
+		case key == apipod.AnnotationUntrustedWorkload && value != "true" && value != "false":
+			return apipod.Refuse(apipod.ReasonInvalid, `the pod's annotation %s=%q is neither "true" (run the pod in the default sandbox) nor "false" (no sandbox); write exactly one of them`, key, value)
+		case key == apipod.AnnotationTrustedSandbox && value != "true" && value != "false":
+			return apipod.Refuse(apipod.ReasonInvalid, `the pod's annotation %s=%q is neither "false" (run the pod in the default sandbox) nor "true" (no sandbox); write exactly one of them`, key, value)
+		}
+	}
+	return nil
+}
+
+// annotationRequest returns what the pod's annotations ask for, or nil when they ask for nothing. An unknown name
+// or one the cluster does not offer is refused, saying what is known and what is offered.
+func annotationRequest(pod *corev1.Pod, offer Offer) (*request, error) {
 	annotations := pod.Annotations
+	if name := annotations[apipod.AnnotationSandbox]; name != "" {
+		source := fmt.Sprintf("annotation %s=%s", apipod.AnnotationSandbox, name)
+		candidates, err := resolve(name, offer, source)
+		if err != nil {
+			return nil, err
+		}
+		return &request{source: source, candidates: candidates, fix: "change the annotation " + apipod.AnnotationSandbox}, nil
+	}
+	var source string
 	switch {
-	case annotations[AnnotationSandbox] != "":
-		source = "annotation " + AnnotationSandbox
-		class, err = resolve(annotations[AnnotationSandbox], offer, source)
-		return class, source, err
-	case annotations[AnnotationUntrustedWorkload] == "true":
-		source = fmt.Sprintf("annotation %s=true", AnnotationUntrustedWorkload)
-	case annotations[AnnotationTrustedSandbox] == "false":
-		source = fmt.Sprintf("annotation %s=false", AnnotationTrustedSandbox)
+	case annotations[apipod.AnnotationUntrustedWorkload] == "true":
+		source = fmt.Sprintf("annotation %s=true", apipod.AnnotationUntrustedWorkload)
+	case annotations[apipod.AnnotationTrustedSandbox] == "false":
+		source = fmt.Sprintf("annotation %s=false", apipod.AnnotationTrustedSandbox)
 	default:
-		return "", "", nil
+		return nil, nil
 	}
 	// kata-deploy's annotations ask for any sandbox: a pod that names an offered one itself is already sandboxed.
 	if name := pod.Spec.RuntimeClassName; name != nil && slices.Contains(offer.Classes, *name) {
-		return *name, source, nil
+		return &request{source: source, candidates: []string{*name}, fix: "change spec.runtimeClassName"}, nil
 	}
-	class, ok := offer.DefaultClass()
-	if !ok {
-		return "", source, refuse("not-offered", "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with gvisor or kata", source)
+	if len(offer.Classes) == 0 {
+		return nil, apipod.Refuse(apipod.ReasonNotOffered, "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with %s",
+			source, strings.Join(runtimes.Types(), " or "))
 	}
-	return class, source, nil
+	return &request{source: source, candidates: offer.defaults(), fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, nil
 }
 
-// resolve turns a RuntimeClass name or runtime type into an offered RuntimeClass name.
-func resolve(name string, offer Offer, source string) (string, error) {
+// resolve turns a RuntimeClass name or runtime type into the offered classes that satisfy it.
+func resolve(name string, offer Offer, source string) ([]string, error) {
 	if slices.Contains(runtimes.Types(), name) {
-		for _, class := range offer.Classes {
-			if t, _ := runtimes.TypeOfClass(class); t == name {
-				return class, nil
-			}
+		classes := offer.ofType(name)
+		if len(classes) == 0 {
+			return nil, apipod.Refuse(apipod.ReasonNotOffered, "%s asks for %s, but no worker pool of this cluster offers %s; offered runtime classes: %s", source, name, name, offer)
 		}
-		return "", refuse("not-offered", "%s asks for %q, but no worker pool of this cluster offers %s; offered runtime classes: %s", source, name, name, offer)
+		return classes, nil
 	}
 	if _, known := runtimes.TypeOfClass(name); !known {
-		return "", refuse("unknown", "%s names the unknown sandbox %q; known: %s (or a runtime type: %s); offered here: %s",
+		return nil, apipod.Refuse(apipod.ReasonUnknown, "%s names the unknown sandbox %q; known: %s (or a runtime type: %s); offered here: %s",
 			source, name, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), offer)
 	}
 	if !slices.Contains(offer.Classes, name) {
-		return "", refuse("not-offered", "%s asks for runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s", source, name, offer)
+		return nil, apipod.Refuse(apipod.ReasonNotOffered, "%s asks for runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s", source, name, offer)
 	}
-	return name, nil
+	return []string{name}, nil
 }
 
-// Apply puts the pod into class: spec.runtimeClassName and the node selector of the pools whose runtime offers
-// it. A pod that names another runtime class or whose node selector contradicts is refused with what to change;
-// source says who asked for class.
-func Apply(pod *corev1.Pod, class, source string) error {
+// apply puts the pod into the first class of req whose nodes can run it: spec.runtimeClassName and the node
+// selector of the pools whose runtime offers it. A pod that names another runtime class, or whose node selectors or
+// required node affinity no node of the candidates' pools meets, is refused with what to change.
+func apply(pod *corev1.Pod, req *request, offer Offer) error {
+	candidates := req.candidates
+	if name := pod.Spec.RuntimeClassName; name != nil {
+		if !slices.Contains(candidates, *name) {
+			return apipod.Refuse(apipod.ReasonConflict, "%s asks for runtime class %q, but the pod sets spec.runtimeClassName %q: remove spec.runtimeClassName or %s",
+				req.source, candidates[0], *name, req.fix)
+		}
+		candidates = []string{*name}
+	} else if req.fallback {
+		for _, class := range offer.defaults() {
+			if !slices.Contains(candidates, class) {
+				candidates = append(candidates, class)
+			}
+		}
+	}
+
+	var firstUnmet string
+	for _, class := range candidates {
+		unmet := unmetOnAll(pod, offer.nodeLabels(class))
+		if unmet == "" {
+			return setClass(pod, class)
+		}
+		if firstUnmet == "" {
+			firstUnmet = unmet
+		}
+	}
+	pools := offer.Pools[req.candidates[0]]
+	where := ""
+	if len(pools) > 0 {
+		where = fmt.Sprintf(" (worker pools %s)", strings.Join(pools, ", "))
+	}
+	if len(req.candidates) == 1 && !req.fallback {
+		return apipod.Refuse(apipod.ReasonConflict, "%s asks for runtime class %q, but the pod's %s matches no node that runs it%s, so the pod would stay Pending: remove that selector, or %s",
+			req.source, req.candidates[0], firstUnmet, where, req.fix)
+	}
+	return apipod.Refuse(apipod.ReasonConflict, "%s asks for a sandbox, but the pod's %s matches no node of the worker pools that offer %s, so the pod would stay Pending: remove that selector, or %s",
+		req.source, firstUnmet, strings.Join(candidates, ", "), req.fix)
+}
+
+// setClass sets the pod's runtime class and the node selector of its runtime type.
+func setClass(pod *corev1.Pod, class string) error {
 	runtimeType, ok := runtimes.TypeOfClass(class)
 	if !ok {
-		return refuse("unknown", "%s names the unknown runtime class %q", source, class)
-	}
-	if name := pod.Spec.RuntimeClassName; name != nil && *name != class {
-		return refuse("conflict", "%s asks for runtime class %q, but the pod sets spec.runtimeClassName %q: remove spec.runtimeClassName or change the %s", source, class, *name, source)
-	}
-	key := node.ContainerRuntimeLabel(runtimeType)
-	if value, set := pod.Spec.NodeSelector[key]; set && value != "true" {
-		return refuse("conflict", "%s asks for runtime class %q, which runs only on nodes with %s=true, but the pod's spec.nodeSelector sets %s=%q: remove that node selector", source, class, key, key, value)
+		return apipod.Refuse(apipod.ReasonUnknown, "unknown runtime class %q", class)
 	}
 	pod.Spec.RuntimeClassName = &class
 	if pod.Spec.NodeSelector == nil {
 		pod.Spec.NodeSelector = map[string]string{}
 	}
-	pod.Spec.NodeSelector[key] = "true"
+	pod.Spec.NodeSelector[node.ContainerRuntimeLabel(runtimeType)] = "true"
 	return nil
 }
 
 // DefaultAnnotated applies the class a pod's annotations ask for; a pod that asks for nothing is left unchanged.
+// Annotations that look like a request but are none are refused (see CheckAnnotations).
 func DefaultAnnotated(pod *corev1.Pod, offer Offer) error {
-	class, source, err := Requested(pod, offer)
-	if err != nil || class == "" {
+	if err := CheckAnnotations(pod); err != nil {
 		return err
 	}
-	return Apply(pod, class, source)
+	req, err := annotationRequest(pod, offer)
+	if err != nil || req == nil {
+		return err
+	}
+	return apply(pod, req, offer)
 }
 
-// DefaultFromNamespace applies the namespace's default class (label runtime.gardener.cloud/sandbox) to a pod that
-// neither asks for a sandbox itself (its annotation wins) nor sets spec.runtimeClassName (an explicit choice is
-// not overridden by a default; a namespace that must not allow it uses enforcement).
-func DefaultFromNamespace(pod *corev1.Pod, class string, offer Offer) error {
+// DefaultFromNamespace applies the namespace's default (label runtime.gardener.cloud/sandbox=name, a RuntimeClass or
+// a runtime type) to a pod that neither asks for a sandbox itself (its annotation wins) nor sets
+// spec.runtimeClassName (an explicit choice is not overridden by a default; a namespace that must not allow it uses
+// enforcement). A pod whose node selectors choose another sandbox (e.g. kata-deploy's
+// katacontainers.io/kata-runtime=true in a namespace whose default is gvisor) gets the first class whose nodes it
+// selects.
+func DefaultFromNamespace(pod *corev1.Pod, name string, offer Offer) error {
 	if AsksForSandbox(pod) || pod.Spec.RuntimeClassName != nil {
 		return nil
 	}
-	source := fmt.Sprintf("namespace label %s=%s", LabelSandbox, class)
-	if !slices.Contains(offer.Classes, class) {
-		return refuse("not-offered", "%s names runtime class %q, but no worker pool of this cluster offers it; offered runtime classes: %s; fix the namespace label", source, class, offer)
+	source := fmt.Sprintf("namespace label %s=%s", apipod.LabelSandbox, name)
+	candidates, err := resolve(name, offer, source)
+	if err != nil {
+		var refusal *apipod.Refusal
+		if asRefusal(err, &refusal) {
+			refusal.Message += "; fix the namespace label"
+		}
+		return err
 	}
-	return Apply(pod, class, source)
+	return apply(pod, &request{source: source, candidates: candidates, fallback: true, fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, offer)
+}
+
+func asRefusal(err error, target **apipod.Refusal) bool {
+	r, ok := err.(*apipod.Refusal)
+	if ok {
+		*target = r
+	}
+	return ok
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -21,8 +21,9 @@ const (
 	// ConfigPath is the runsc shim configuration on every node.
 	ConfigPath = "/etc/containerd/runsc.toml"
 	// DebugLog is where runsc writes its debug logs when the debug flag is on: one file per container and runsc
-	// command, as gVisor's containerd documentation shows.
-	DebugLog = "/var/log/runsc/%ID%/gvisor.%COMMAND%.log"
+	// command, named as gardener-extension-runtime-gvisor names them, so that log shipping set up for it keeps
+	// working.
+	DebugLog = "/var/log/runsc/%ID%/gvisor-%COMMAND%.log"
 
 	debugLogFlag = "debug-log"
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
 var _ = Describe("RunscConfig", func() {
@@ -24,7 +25,8 @@ var _ = Describe("RunscConfig", func() {
 		},
 		Entry("no flags", nil, map[string]string{}),
 		Entry("net-raw and nvproxy", map[string]string{"net-raw": "true", "nvproxy": "false"}, map[string]string{"net-raw": "true", "nvproxy": "false"}),
-		Entry("debug on adds the log location", map[string]string{"debug": "true"}, map[string]string{"debug": "true", "debug-log": "/var/log/runsc/%ID%/gvisor.%COMMAND%.log"}),
+		Entry("debug on adds the log location", map[string]string{"debug": "true"}, map[string]string{"debug": "true", "debug-log": "/var/log/runsc/%ID%/gvisor-%COMMAND%.log"}),
+		Entry("panic-signal", map[string]string{"panic-signal": "12"}, map[string]string{"panic-signal": "12"}),
 		Entry("debug off adds no log location", map[string]string{"debug": "false"}, map[string]string{"debug": "false"}),
 	)
 
@@ -42,9 +44,17 @@ var _ = Describe("RunscConfig", func() {
 })
 
 var _ = Describe("NodeConfig", func() {
-	It("returns the handler and runsc.toml", func() {
-		cfg, err := New().NodeConfig(&runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"net-raw":"true"}}`)}, field.NewPath("pc"))
+	nodeConfig := func(providerConfig *runtime.RawExtension) (*node.Config, field.ErrorList) {
+		cfg, errs := New().Decode(providerConfig, field.NewPath("pc"))
+		Expect(cfg).NotTo(BeNil(), "no configuration to apply: %v", errs)
+		out, err := cfg.NodeConfig()
 		Expect(err).NotTo(HaveOccurred())
+		return out, errs
+	}
+
+	It("returns the handler and runsc.toml", func() {
+		cfg, errs := nodeConfig(&runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"net-raw":"true"}}`)})
+		Expect(errs).To(BeEmpty())
 		Expect(cfg.Plugins).To(HaveLen(1))
 		Expect(cfg.Plugins[0].Path).To(Equal([]string{"io.containerd.grpc.v1.cri", "containerd", "runtimes", Handler}))
 		Expect(cfg.Files).To(HaveLen(1))
@@ -56,14 +66,24 @@ var _ = Describe("NodeConfig", func() {
 		Expect(cfg.Units).To(BeEmpty())
 	})
 
-	It("refuses an invalid providerConfig with the field path", func() {
-		_, err := New().NodeConfig(&runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"net-raw":"yes"}}`)}, field.NewPath("pc"))
-		Expect(err).To(MatchError(ContainSubstring(`pc.configFlags[net-raw]: Unsupported value: "yes"`)))
+	It("reports an invalid flag value with the field path, and leaves it out of runsc.toml", func() {
+		cfg, errs := nodeConfig(&runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"net-raw":"yes"}}`)})
+		Expect(errs.ToAggregate()).To(MatchError(ContainSubstring(`pc.configFlags[net-raw]: Unsupported value: "yes"`)))
+		data, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(data)).To(Equal("[runsc_config]\n"))
 	})
 
 	It("accepts an absent providerConfig", func() {
-		cfg, err := New().NodeConfig(nil, field.NewPath("pc"))
-		Expect(err).NotTo(HaveOccurred())
+		cfg, errs := nodeConfig(nil)
+		Expect(errs).To(BeEmpty())
 		Expect(cfg.Plugins).To(HaveLen(1))
 	})
 })
+
+// decodeFile decodes the base64 content of an inline OSC file.
+func decodeFile(data string) []byte {
+	out, err := base64.StdEncoding.DecodeString(data)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return out
+}

@@ -53,24 +53,20 @@ func (r *Runtime) decode(providerConfig *runtime.RawExtension, fldPath *field.Pa
 	return cfg, errs
 }
 
-// ValidateProviderConfig strictly decodes and validates a Kata providerConfig: hypervisors only from qemu, clh
-// and fc, without duplicates, and not empty when given.
-func (r *Runtime) ValidateProviderConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]string, field.ErrorList) {
-	_, errs := r.decode(providerConfig, fldPath)
-	return nil, errs
-}
-
-// NodeConfig decodes, validates and defaults a pool's Kata providerConfig and returns the node configuration for
-// it. fldPath names the providerConfig in errors.
-func (r *Runtime) NodeConfig(providerConfig *runtime.RawExtension, fldPath *field.Path) (*node.Config, error) {
+// Decode strictly decodes, validates and defaults a pool's Kata providerConfig (see decode). A configuration comes
+// back only without problems: no stored Kata configuration predates this extension's admission.
+func (r *Runtime) Decode(providerConfig *runtime.RawExtension, fldPath *field.Path) (node.PoolConfig, field.ErrorList) {
 	cfg, errs := r.decode(providerConfig, fldPath)
 	if len(errs) > 0 {
-		return nil, errs.ToAggregate()
+		return nil, errs
 	}
-	return NodeConfig(cfg)
+	return poolConfig{cfg}, nil
 }
 
-// overhead is the pod overhead of a Kata sandbox VM per hypervisor: the guest kernel, agent and VMM.
+// overhead is the pod overhead of a Kata sandbox VM per hypervisor: the guest kernel, agent and VMM. The values
+// are those the kata-deploy chart of the pinned release (Version) sets on its RuntimeClasses
+// (tools/packaging/kata-deploy/helm-chart/kata-deploy/templates/runtimeclasses.yaml at tag 3.29.0: qemu 160Mi,
+// clh and fc 130Mi, 250m CPU each).
 var overhead = map[v1alpha1.Hypervisor]struct{ cpu, memory string }{
 	v1alpha1.HypervisorQEMU:            {cpu: "250m", memory: "160Mi"},
 	v1alpha1.HypervisorCloudHypervisor: {cpu: "250m", memory: "130Mi"},
@@ -86,17 +82,35 @@ func (r *Runtime) ClassNames() []string {
 	return out
 }
 
+// PodAnnotationAllowed tells whether a pod may carry the annotation key: any outside io.katacontainers.*, and the
+// allowlisted ones inside (see AnnotationAllowed).
+func (r *Runtime) PodAnnotationAllowed(key string) bool { return AnnotationAllowed(key) }
+
+// AllowedPodAnnotations returns Kata's annotations a pod may set (see AllowedAnnotations).
+func (r *Runtime) AllowedPodAnnotations() []string { return AllowedAnnotations() }
+
+// NodeLabels returns the node labels the installer sets where Kata works: runtime.gardener.cloud/kata-ready and
+// kata-deploy's katacontainers.io/kata-runtime.
+func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type), RuntimeLabel} }
+
+// poolConfig is a pool's decoded Kata configuration.
+type poolConfig struct {
+	cfg *v1alpha1.KataConfiguration
+}
+
+// Warnings returns no warnings: the Kata API has no deprecated forms.
+func (p poolConfig) Warnings() []string { return nil }
+
+// NodeConfig returns one runtime handler per hypervisor and, for Firecracker, the devmapper setup.
+func (p poolConfig) NodeConfig() (*node.Config, error) { return NodeConfig(p.cfg) }
+
 // RuntimeClasses returns the RuntimeClasses a Kata pool offers: kata-<hypervisor> for each of its hypervisors, with
 // the handler of the same name and the sandbox VM's pod overhead.
-func (r *Runtime) RuntimeClasses(providerConfig *runtime.RawExtension, fldPath *field.Path) ([]nodev1.RuntimeClass, error) {
-	cfg, errs := r.decode(providerConfig, fldPath)
-	if len(errs) > 0 {
-		return nil, errs.ToAggregate()
-	}
-	out := make([]nodev1.RuntimeClass, 0, len(cfg.Hypervisors))
-	for _, h := range cfg.Hypervisors {
+func (p poolConfig) RuntimeClasses() []nodev1.RuntimeClass {
+	out := make([]nodev1.RuntimeClass, 0, len(p.cfg.Hypervisors))
+	for _, h := range p.cfg.Hypervisors {
 		name := v1alpha1.RuntimeClassName(h)
 		out = append(out, node.RuntimeClass(name, name, Type, overhead[h].cpu, overhead[h].memory))
 	}
-	return out, nil
+	return out
 }

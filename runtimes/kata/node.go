@@ -3,7 +3,6 @@ package kata
 import (
 	_ "embed"
 	"fmt"
-	"path"
 
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
@@ -14,11 +13,10 @@ import (
 const (
 	// RuntimeType is the containerd shim of Kata Containers.
 	RuntimeType = "io.containerd.kata.v2"
-	// ConfigDir holds the Kata configuration per hypervisor (configuration-<hypervisor>.toml), installed with the
-	// Kata binaries below the runtime binary path.
-	ConfigDir = node.BinaryPath + "/kata"
-	// AnnotationPassthrough is the pod and container annotation prefix Kata reads its per-workload settings from.
-	AnnotationPassthrough = "io.katacontainers.*"
+	// RuntimeLabel is kata-deploy's node label for nodes where Kata works. The installer sets and removes it
+	// together with runtime.gardener.cloud/kata-ready, so that workloads written for kata-deploy (which select it)
+	// find the same nodes.
+	RuntimeLabel = "katacontainers.io/kata-runtime"
 
 	// DevmapperSnapshotter is the containerd snapshotter Kata on Firecracker needs.
 	DevmapperSnapshotter = "devmapper"
@@ -37,23 +35,25 @@ const (
 //go:embed devmapper-setup.sh
 var devmapperSetupScript []byte
 
-// ConfigPath returns the Kata configuration file of a hypervisor.
-func ConfigPath(h v1alpha1.Hypervisor) string {
-	return path.Join(ConfigDir, "configuration-"+string(h)+".toml")
-}
+// ConfigPath returns the Kata configuration file of a hypervisor on every node (written by the OSC, next to the
+// installed version directories).
+func ConfigPath(h v1alpha1.Hypervisor) string { return NodeLayout.ConfigPath(h) }
 
 // NodeConfig returns what a node of a Kata pool needs: one runtime handler per hypervisor (kata-qemu, kata-clh,
-// kata-fc), and for Firecracker the devmapper snapshotter with its thin-pool setup script and systemd unit.
-// cfg must be validated and defaulted.
+// kata-fc) with its Kata configuration file, and for Firecracker the devmapper snapshotter with its thin-pool
+// setup script and systemd unit. cfg must be validated and defaulted.
 func NodeConfig(cfg *v1alpha1.KataConfiguration) (*node.Config, error) {
 	out := &node.Config{}
 	for _, h := range cfg.Hypervisors {
 		values := map[string]any{
-			"runtime_type":                    RuntimeType,
+			"runtime_type": RuntimeType,
+			// A privileged pod in the sandbox gets no host devices: with them, it could reach the node's disks and
+			// hardware from inside its VM.
 			"privileged_without_host_devices": true,
-			"pod_annotations":                 []string{AnnotationPassthrough},
-			"container_annotations":           []string{AnnotationPassthrough},
-			"options":                         map[string]any{"ConfigPath": ConfigPath(h)},
+			// Only the allowlisted Kata annotations reach the shim (containerd matches these as exact names).
+			"pod_annotations":       AllowedAnnotations(),
+			"container_annotations": AllowedAnnotations(),
+			"options":               map[string]any{"ConfigPath": ConfigPath(h)},
 		}
 		if h == v1alpha1.HypervisorFirecracker {
 			values["snapshotter"] = DevmapperSnapshotter
@@ -63,6 +63,11 @@ func NodeConfig(cfg *v1alpha1.KataConfiguration) (*node.Config, error) {
 			return nil, err
 		}
 		out.Plugins = append(out.Plugins, handler)
+		content, err := Configuration(h, NodeLayout)
+		if err != nil {
+			return nil, err
+		}
+		out.Files = append(out.Files, node.InlineFile(ConfigPath(h), 0o644, content))
 
 		if h == v1alpha1.HypervisorFirecracker {
 			if err := addDevmapper(out); err != nil {

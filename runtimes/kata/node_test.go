@@ -22,7 +22,7 @@ func raw(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []b
 var _ = Describe("NodeConfig", func() {
 	DescribeTable("one handler per hypervisor, with its configuration file",
 		func(providerConfig *runtime.RawExtension, want map[string]string) {
-			cfg, err := New().NodeConfig(providerConfig, field.NewPath("pc"))
+			cfg, err := nodeConfig(providerConfig, field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
 			got := map[string]string{}
 			for _, p := range cfg.Plugins {
@@ -37,8 +37,9 @@ var _ = Describe("NodeConfig", func() {
 				}
 				Expect(json.Unmarshal(p.Values.Raw, &values)).To(Succeed())
 				Expect(values.RuntimeType).To(Equal(RuntimeType))
-				Expect(values.PodAnn).To(Equal([]string{"io.katacontainers.*"}))
-				Expect(values.ContAnn).To(Equal([]string{"io.katacontainers.*"}))
+				// Only the allowlisted annotations reach Kata, never io.katacontainers.* as a whole.
+				Expect(values.PodAnn).To(Equal(AllowedAnnotations()))
+				Expect(values.ContAnn).To(Equal(AllowedAnnotations()))
 				got[p.Path[3]] = values.Options["ConfigPath"]
 			}
 			Expect(got).To(Equal(want))
@@ -52,21 +53,36 @@ var _ = Describe("NodeConfig", func() {
 		}),
 	)
 
-	It("adds devmapper, its setup script and unit only for firecracker", func() {
-		withoutFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
+	It("writes one Kata configuration file per hypervisor, as Configuration renders it for the node layout", func() {
+		cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["clh","qemu"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(withoutFC.Files).To(BeEmpty())
+		Expect(cfg.Files).To(HaveLen(2))
+		for i, h := range []v1alpha1.Hypervisor{v1alpha1.HypervisorCloudHypervisor, v1alpha1.HypervisorQEMU} {
+			Expect(cfg.Files[i].Path).To(Equal(ConfigPath(h)))
+			Expect(*cfg.Files[i].Permissions).To(Equal(uint32(0o644)))
+			want, err := Configuration(h, NodeLayout)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(base64.StdEncoding.DecodeString(cfg.Files[i].Content.Inline.Data)).To(Equal(want))
+		}
+	})
+
+	It("adds devmapper, its setup script and unit only for firecracker", func() {
+		withoutFC, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","clh"]}`), field.NewPath("pc"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutFC.Files).To(HaveEach(HaveField("Path", HavePrefix("/var/bin/containerruntimes/kata/configuration-"))))
 		Expect(withoutFC.Units).To(BeEmpty())
 
-		withFC, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
+		withFC, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["qemu","fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withFC.Plugins).To(HaveLen(3))
 		var fc map[string]any
 		Expect(json.Unmarshal(withFC.Plugins[1].Values.Raw, &fc)).To(Succeed())
 		Expect(fc).To(HaveKeyWithValue("snapshotter", DevmapperSnapshotter))
 		Expect(withFC.Plugins[2].Path).To(Equal([]string{DevmapperPluginName}))
-		Expect(withFC.Files).To(ConsistOf(HaveField("Path", DevmapperSetupScriptPath)))
-		Expect(*withFC.Files[0].Permissions).To(Equal(uint32(0o755)))
+		Expect(withFC.Files).To(ConsistOf(HaveField("Path", ConfigPath(v1alpha1.HypervisorQEMU)), HaveField("Path", ConfigPath(v1alpha1.HypervisorFirecracker)), HaveField("Path", DevmapperSetupScriptPath)))
+		script := withFC.Files[len(withFC.Files)-1]
+		Expect(script.Path).To(Equal(DevmapperSetupScriptPath))
+		Expect(*script.Permissions).To(Equal(uint32(0o755)))
 		Expect(withFC.Units).To(HaveLen(1))
 		Expect(withFC.Units[0].Name).To(Equal(DevmapperUnitName))
 		Expect(*withFC.Units[0].Content).To(And(ContainSubstring("Before=containerd.service"), ContainSubstring("ExecStart="+DevmapperSetupScriptPath)))
@@ -74,9 +90,9 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("ships a setup script that bash parses", func() {
-		cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+		cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 		Expect(err).NotTo(HaveOccurred())
-		script, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
+		script, err := base64.StdEncoding.DecodeString(cfg.Files[len(cfg.Files)-1].Content.Inline.Data)
 		Expect(err).NotTo(HaveOccurred())
 		path := filepath.Join(GinkgoT().TempDir(), "setup.sh")
 		Expect(os.WriteFile(path, script, 0o755)).To(Succeed())
@@ -87,9 +103,9 @@ var _ = Describe("NodeConfig", func() {
 	Describe("the devmapper thin-pool of a Firecracker pool", func() {
 		var script, unit string
 		BeforeEach(func() {
-			cfg, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
+			cfg, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["fc"]}`), field.NewPath("pc"))
 			Expect(err).NotTo(HaveOccurred())
-			data, err := base64.StdEncoding.DecodeString(cfg.Files[0].Content.Inline.Data)
+			data, err := base64.StdEncoding.DecodeString(cfg.Files[len(cfg.Files)-1].Content.Inline.Data)
 			Expect(err).NotTo(HaveOccurred())
 			script, unit = string(data), *cfg.Units[0].Content
 		})
@@ -137,7 +153,7 @@ var _ = Describe("NodeConfig", func() {
 	})
 
 	It("refuses an invalid providerConfig with the field path", func() {
-		_, err := New().NodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), field.NewPath("pc"))
+		_, err := nodeConfig(raw(`{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), field.NewPath("pc"))
 		Expect(err).To(MatchError(ContainSubstring(`pc.hypervisors[0]: Unsupported value: "vmware"`)))
 	})
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	nodev1 "k8s.io/api/node/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
@@ -56,4 +57,14 @@ func InlineFile(path string, permissions uint32, content []byte) extensionsv1alp
 			Data:     base64.StdEncoding.EncodeToString(content),
 		}},
 	}
+}
+
+// PoolConfig is a sandbox runtime's providerConfig of a worker pool, decoded once per request: what the pool gets.
+type PoolConfig interface {
+	// Warnings are the admission warnings about the providerConfig, e.g. for deprecated forms.
+	Warnings() []string
+	// NodeConfig returns what the nodes of the pool need.
+	NodeConfig() (*Config, error)
+	// RuntimeClasses returns the RuntimeClasses the pool offers, in a stable order.
+	RuntimeClasses() []nodev1.RuntimeClass
 }

@@ -195,7 +195,7 @@ func podPaths(b *testing.B) map[string]string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mutating, validating := podwebhook.ShootConfigs(mutatorpod.OfferOf(runtimes.OfferedClasses(shoot)), runtimes.ClassNames(), func(path string) admissionregistrationv1.WebhookClientConfig {
+	mutating, validating := podwebhook.ShootConfigs(podwebhook.Shoot{Offer: mutatorpod.OfferOf(runtimes.OfferedByPool(shoot)...), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)}, func(path string) admissionregistrationv1.WebhookClientConfig {
 		return admissionregistrationv1.WebhookClientConfig{URL: &path}
 	})
 	paths := map[string]string{}

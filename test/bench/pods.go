@@ -6,7 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
+	podapi "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 )
 
 // SandboxClass is the RuntimeClass the annotated benchmark pods ask for.
@@ -75,7 +75,7 @@ func Pod(name, namespace string, annotated bool) *corev1.Pod {
 		},
 	}
 	if annotated {
-		pod.Annotations[mutatorpod.AnnotationSandbox] = SandboxClass
+		pod.Annotations[podapi.AnnotationSandbox] = SandboxClass
 	}
 	return pod
 }

@@ -13,10 +13,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
+	podapi "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
-	validatorpod "github.com/gardener/gardener-extension-runtime-sandbox/validators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
@@ -62,7 +61,7 @@ func Variants() []Variant {
 		{Key: "c", Title: "pod webhook, annotated pods", Annotated: true, WantClass: SandboxClass},
 		{Key: "d", Title: "pod webhook configured, unannotated pods", Annotated: false},
 		{Key: "e", Title: "enforced namespace (sandbox-enforce=gvisor), annotated pods", Annotated: true,
-			Labels: map[string]string{validatorpod.LabelSandboxEnforce: SandboxClass}, WantClass: SandboxClass},
+			Labels: map[string]string{podapi.LabelSandboxEnforce: SandboxClass}, WantClass: SandboxClass},
 		// f: the pod rules delivered as in-tree admission policies (issue 18) goes here: a Foreign variant whose
 		// policies SetUp creates from that delivery, with WantClass SandboxClass; and its ratios in Headline.
 		{Key: "g", Title: "no-op webhook, same match conditions, no patch (floor of the webhook call path)", Annotated: true, Foreign: true},
@@ -166,7 +165,7 @@ func defaultingPolicy(conditions []admissionregistrationv1.MatchCondition, key s
 			}}},
 			MatchConditions: conditions,
 			Variables: []admissionregistrationv1.Variable{
-				{Name: "class", Expression: fmt.Sprintf("object.metadata.annotations[%q]", mutatorpod.AnnotationSandbox)},
+				{Name: "class", Expression: fmt.Sprintf("object.metadata.annotations[%q]", podapi.AnnotationSandbox)},
 				{Name: "nodeLabel", Expression: "{" + strings.Join(typeOfClass, ", ") + "}[variables.class]"},
 			},
 			// A JSON patch, not an apply configuration: spec.nodeSelector is an atomic map, which apply

@@ -30,8 +30,10 @@ const (
 )
 
 // RenderContainerdConfig runs gardener-node-agent's OperatingSystemConfig reconciler for osc on an in-memory
-// filesystem whose /etc/containerd/config.toml is defaultConfig (the output of `containerd config default` on the
-// node), and returns every regular file on that filesystem afterwards (path -> content). Among them are
+// filesystem whose /etc/containerd/config.toml is config, on a node whose containerd reports containerdVersion (e.g.
+// "2.2.9"), and returns every regular file on that filesystem afterwards (path -> content). On a new node config is
+// the output of that containerd's `config default`, which gardener-node-agent writes when the file is missing; it
+// patches what it finds there. Among them are
 // ContainerdConfigFile, the OSC's files and the units and drop-ins it writes below /etc/systemd/system, and
 // gardener-node-agent's own state below /var/lib/gardener-node-agent.
 //
@@ -42,16 +44,16 @@ const (
 // afero MemMapFs. No Node object exists, so the reconciler stops after applying the configuration and requeues to wait
 // for the kubelet to register the Node; RenderContainerdConfig ignores that requeue.
 //
-// The fake containerd client reports gardener's default fake version (2.1.2); node-agent only asks it for config
-// files of version 3 and later, so it does not matter for containerd 1.6 (config version 2). osc must configure
+// gardener-node-agent asks containerd for its version and branches on it (from containerd 2.2, the CNI binary
+// directories are the list bin_dirs), so the fake containerd client reports containerdVersion. osc must configure
 // containerd as CRI, and it must not use imageRef files (they need an image registry) or in-place updates (they need
 // /etc/os-release); secretRef files fail because the fake client holds no such Secret.
-func RenderContainerdConfig(ctx context.Context, osc *extensionsv1alpha1.OperatingSystemConfig, defaultConfig []byte) (map[string][]byte, error) {
+func RenderContainerdConfig(ctx context.Context, osc *extensionsv1alpha1.OperatingSystemConfig, config []byte, containerdVersion string) (map[string][]byte, error) {
 	if !extensionsv1alpha1helper.HasContainerdConfiguration(osc.Spec.CRIConfig) {
 		return nil, errors.New("OperatingSystemConfig does not configure containerd as CRI, gardener-node-agent would not touch the containerd configuration")
 	}
-	if len(defaultConfig) == 0 {
-		return nil, errors.New("default containerd configuration is empty")
+	if len(config) == 0 {
+		return nil, errors.New("the containerd configuration is empty")
 	}
 	for _, file := range slices.Concat(osc.Spec.Files, osc.Status.ExtensionFiles) {
 		if file.Content.ImageRef != nil {
@@ -64,13 +66,15 @@ func RenderContainerdConfig(ctx context.Context, osc *extensionsv1alpha1.Operati
 		return nil, fmt.Errorf("packing the OperatingSystemConfig into gardener-node-agent's Secret: %w", err)
 	}
 	nodeFS := afero.Afero{Fs: afero.NewMemMapFs()}
-	if err := nodeFS.WriteFile(ContainerdConfigFile, defaultConfig, 0o644); err != nil {
+	if err := nodeFS.WriteFile(ContainerdConfigFile, config, 0o644); err != nil {
 		return nil, fmt.Errorf("seeding %s: %w", ContainerdConfigFile, err)
 	}
 
+	containerdClient := fakecontainerd.NewClient()
+	containerdClient.SetFakeContainerdVersion(containerdVersion)
 	reconciler := &operatingsystemconfig.Reconciler{
 		Client:           fakeclient.NewClientBuilder().WithObjects(secret).Build(),
-		ContainerdClient: fakecontainerd.NewClient(),
+		ContainerdClient: containerdClient,
 		DBus:             fakedbus.New(),
 		FS:               nodeFS,
 		HostName:         hostName,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/pelletier/go-toml/v2"
@@ -14,10 +15,22 @@ import (
 
 const runscInstall = "install the Debian package with `apt-get install -y runsc` (.ci/run does)"
 
-// ModuleRunscEnv names the environment variable with the path of a runsc built from the gvisor.dev/gvisor Go
-// module (`make runsc-module` builds it into .cache/bin/runsc-module, and `make test` sets the variable). It checks
-// the flags that the Debian runsc of 2022 does not know, such as nvproxy.
-const ModuleRunscEnv = "RUNSC_MODULE_BINARY"
+// GVisorPayloadEnv names the environment variable with the gVisor part of the installer payload: the directory with
+// runsc and containerd-shim-runsc-v1 built from the gvisor.dev/gvisor Go module pinned in hack/runsc, which the
+// installer copies into ContainerRuntime.spec.binaryPath on every node (`make payload` builds it into
+// .cache/payload/bin/gvisor, and `make test` sets the variable).
+const GVisorPayloadEnv = "GVISOR_PAYLOAD_DIR"
+
+const payloadInstall = "build it with `make payload` and set " + GVisorPayloadEnv + " to .cache/payload/bin/gvisor (make test does)"
+
+// GVisorPayloadDir returns the directory $GVISOR_PAYLOAD_DIR names, or an error that says how to build it.
+func GVisorPayloadDir() (string, error) {
+	dir := os.Getenv(GVisorPayloadEnv)
+	if dir == "" {
+		return "", fmt.Errorf("%s is not set: %s", GVisorPayloadEnv, payloadInstall)
+	}
+	return dir, nil
+}
 
 // runscShimConfig mirrors the Options that gVisor's containerd shim (containerd-shim-runsc-v1, package
 // gvisor.dev/gvisor/pkg/shim/v1/runsc) decodes from the file named by the runtime handler's ConfigPath option.
@@ -61,39 +74,48 @@ func RunscConfigFlags(runscToml []byte) ([]string, error) {
 	return flags, nil
 }
 
-// RunscAccepts runs `runsc --root <tmpdir> --platform=ptrace --network=none --ignore-cgroups <flags...> do /bin/true`
-// and returns an error with runsc's output if runsc rejects a flag or fails to run /bin/true in a sandbox. It must run
-// as root. flags come after the fixed ones, so they win for flags given twice (platform=kvm, for instance, needs
-// /dev/kvm).
+// RunscAccepts runs `runsc --root <tmpdir> --network=none --ignore-cgroups <flags...> do /bin/true` on node with
+// Debian's runsc and returns an error with runsc's output if runsc rejects a flag or fails to run /bin/true in a
+// sandbox. It must run as root. flags come after the fixed ones, so they win for flags given twice. runsc runs on
+// node, so a --debug-log path below /var/log is created in the node's directory, as on a node.
 //
 // runsc parses and validates all flags before it runs a subcommand, so unknown flags ("flag provided but not
 // defined") and bad values (invalid boolean, unknown network type) fail here. Debian bookworm's runsc 0.0~20221219
-// knows debug, debug-log, net-raw, platform, network, ignore-cgroups and root, but not nvproxy. Its debug-log only
-// expands %TIMESTAMP% and %COMMAND%; %ID% is expanded by newer runsc and stays literal here.
-func RunscAccepts(ctx context.Context, flags []string) error {
-	return runscAccepts(ctx, runscInstall, "runsc", flags)
+// knows debug, debug-log, net-raw, platform, network, ignore-cgroups and root, but not nvproxy; its default platform
+// is ptrace. Its debug-log only expands %TIMESTAMP% and %COMMAND%; %ID% is expanded by newer runsc and stays literal
+// here.
+func RunscAccepts(ctx context.Context, node *Node, flags []string) error {
+	return runscAccepts(ctx, node, runscInstall, "runsc", flags)
 }
 
-// ModuleRunscAccepts is RunscAccepts with the runsc that $RUNSC_MODULE_BINARY names, built from the gVisor Go
-// module.
-func ModuleRunscAccepts(ctx context.Context, flags []string) error {
-	const install = "build it with `make runsc-module` and set " + ModuleRunscEnv + " to .cache/bin/runsc-module (make test does)"
-	binary := os.Getenv(ModuleRunscEnv)
-	if binary == "" {
-		return fmt.Errorf("%s is not set: %s", ModuleRunscEnv, install)
+// PayloadRunscAccepts is RunscAccepts with the payload's runsc ($GVISOR_PAYLOAD_DIR/runsc), whose default platform is
+// systrap.
+func PayloadRunscAccepts(ctx context.Context, node *Node, flags []string) error {
+	dir, err := GVisorPayloadDir()
+	if err != nil {
+		return err
 	}
-	return runscAccepts(ctx, install, binary, flags)
+	return runscAccepts(ctx, node, payloadInstall, filepath.Join(dir, "runsc"), flags)
 }
 
-func runscAccepts(ctx context.Context, install, binary string, flags []string) error {
+// PayloadRunsc runs the payload's runsc with args on the host and returns its stdout.
+func PayloadRunsc(ctx context.Context, args ...string) ([]byte, error) {
+	dir, err := GVisorPayloadDir()
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, payloadInstall, filepath.Join(dir, "runsc"), args...)
+}
+
+func runscAccepts(ctx context.Context, node *Node, install, binary string, flags []string) error {
 	root, err := os.MkdirTemp("", "nodetruth-runsc-")
 	if err != nil {
 		return fmt.Errorf("creating a runsc root directory: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(root) }()
 
-	args := append([]string{"--root", root, "--platform=ptrace", "--network=none", "--ignore-cgroups"}, flags...)
-	if _, err := run(ctx, install, binary, append(args, "do", "/bin/true")...); err != nil {
+	args := append([]string{"--root", root, "--network=none", "--ignore-cgroups"}, flags...)
+	if _, err := node.run(ctx, install, binary, append(args, "do", "/bin/true")...); err != nil {
 		return fmt.Errorf("%s running /bin/true with flags %v: %w", binary, flags, err)
 	}
 	return nil

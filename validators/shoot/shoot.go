@@ -70,8 +70,10 @@ func validatePool(rt runtimes.Runtime, in Input, i int) ([]string, field.ErrorLi
 			continue
 		}
 		seen = true
-		w, errs := rt.ValidateProviderConfig(cr.ProviderConfig, crPath.Child("providerConfig"))
-		warnings = append(warnings, w...)
+		cfg, errs := rt.Decode(cr.ProviderConfig, crPath.Child("providerConfig"))
+		if cfg != nil {
+			warnings = append(warnings, cfg.Warnings()...)
+		}
 		allErrs = append(allErrs, errs...)
 	}
 	if required := in.RequiredCapabilities[rt.Type()]; len(required) > 0 && in.CloudProfile != nil {

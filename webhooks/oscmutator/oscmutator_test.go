@@ -121,7 +121,7 @@ var _ = Describe("Mutator metrics", func() {
 				{Type: "kata"}, {Type: "other"}, {Type: "gvisor"},
 			}}},
 			gardencorev1beta1.Worker{Name: "broken", CRI: &gardencorev1beta1.CRI{Name: "containerd", ContainerRuntimes: []gardencorev1beta1.ContainerRuntime{
-				{Type: "gvisor", ProviderConfig: &runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true"}}`)}},
+				{Type: "gvisor", ProviderConfig: &runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true","debug":true}}`)}},
 			}}},
 		)
 		cluster, err := landscape.ClusterFor(landscape.SampleShootNamespace, shoot)

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	validatorpod "github.com/gardener/gardener-extension-runtime-sandbox/validators/pod"
@@ -45,6 +46,9 @@ type handler struct {
 	decoder runtime.Decoder
 }
 
+// subresourceEphemeralContainers is the pod subresource through which ephemeral containers are added.
+const subresourceEphemeralContainers = "ephemeralcontainers"
+
 // Handle defaults or checks one pod, as the request path says.
 func (h *handler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	path, _ := ctx.Value(pathKey{}).(string)
@@ -55,7 +59,13 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if req.Kind.Group != "" || req.Kind.Kind != "Pod" {
 		return h.badRequest(target.Mode, fmt.Errorf("unexpected kind %s/%s: this webhook handles core/v1 Pods", req.Kind.Group, req.Kind.Kind))
 	}
-	if req.Operation != admissionv1.Create {
+	// Pods are defaulted and checked when they are created; an ephemeral container added to a pod of an enforced
+	// namespace is checked like the pod.
+	addsEphemeralContainer := req.Operation == admissionv1.Update && req.SubResource == subresourceEphemeralContainers
+	switch {
+	case req.Operation == admissionv1.Create && req.SubResource == "":
+	case addsEphemeralContainer && (target.Mode == ModeEnforce || target.Mode == ModeEnforceUnknown || target.Mode == ModeEnforceLevelUnknown):
+	default:
 		return admission.Allowed("")
 	}
 	pod := &corev1.Pod{}
@@ -67,19 +77,28 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	original := pod.DeepCopy()
 
+	var warnings []string
 	switch target.Mode {
 	case ModeAnnotated:
 		err = mutatorpod.DefaultAnnotated(pod, target.Offer)
 	case ModeNamespace:
 		err = mutatorpod.DefaultFromNamespace(pod, target.Class, target.Offer)
 	case ModeEnforce:
-		err = validatorpod.Enforce(pod, req.Namespace, target.Class)
+		err = validatorpod.Enforce(pod, validatorpod.Enforcement{Namespace: req.Namespace, Class: target.Class, Level: target.Level, Version: target.Version})
 	case ModeNamespaceUnknown:
-		err = &mutatorpod.Refusal{Reason: "unknown", Message: fmt.Sprintf("the label %s of namespace %s names no known runtime class (known: %s); fix the namespace label, or choose a sandbox in the pod with the annotation %s",
-			mutatorpod.LabelSandbox, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), mutatorpod.AnnotationSandbox)}
+		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s); fix the namespace label, or choose a sandbox in the pod with the annotation %s",
+			apipod.LabelSandbox, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), apipod.AnnotationSandbox)
 	case ModeEnforceUnknown:
-		err = &mutatorpod.Refusal{Reason: "unknown", Message: fmt.Sprintf("the label %s of namespace %s names no known runtime class (known: %s), so no pod can comply; fix the namespace label",
-			validatorpod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "))}
+		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s), so no pod can comply; fix the namespace label",
+			apipod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "))
+	case ModeEnforceLevelUnknown:
+		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known level (known: %s; without the label: %s), so no pod can comply; fix the namespace label",
+			apipod.LabelSandboxEnforceLevel, req.Namespace, strings.Join(apipod.Levels(), ", "), apipod.LevelBaseline)
+	}
+	if err == nil && (target.Mode == ModeAnnotated || target.Mode == ModeNamespace) && pod.Spec.RuntimeClassName != nil {
+		// A sandbox does not make host namespaces, hostPath volumes or privileges safe: say so where no namespace
+		// enforces it.
+		warnings = append(warnings, validatorpod.Warnings(pod, target.Version)...)
 	}
 	runtimeType := metrics.RuntimeNone
 	if pod.Spec.RuntimeClassName != nil {
@@ -88,7 +107,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		}
 	}
 
-	var refusal *mutatorpod.Refusal
+	var refusal *apipod.Refusal
 	switch {
 	case errors.As(err, &refusal):
 		metrics.Refused("pod-"+target.Mode, runtimeType, refusal.Reason)
@@ -98,7 +117,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		return admission.Errored(http.StatusInternalServerError, err)
 	case apiequality.Semantic.DeepEqual(pod, original):
 		metrics.Unchanged("pod-"+target.Mode, runtimeType)
-		return admission.Allowed("")
+		return admission.Allowed("").WithWarnings(warnings...)
 	}
 
 	// Both sides are encoded from the typed pod, so that the patch holds only the mutation.
@@ -107,7 +126,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		var after []byte
 		if after, err = json.Marshal(pod); err == nil {
 			metrics.Mutated("pod-"+target.Mode, runtimeType)
-			return admission.PatchResponseFromRaw(before, after)
+			return admission.PatchResponseFromRaw(before, after).WithWarnings(warnings...)
 		}
 	}
 	metrics.Refused("pod-"+target.Mode, runtimeType, metrics.ReasonError)

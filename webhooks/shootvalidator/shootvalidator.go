@@ -21,6 +21,7 @@ import (
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 	gardenerutils "github.com/gardener/gardener/pkg/utils/gardener"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/validators/shoot"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/metrics"
@@ -122,7 +123,15 @@ func (h *handler) handle(ctx context.Context, req admission.Request) (admission.
 	allWarnings, errs := shoot.Validate(in)
 	warnings := allWarnings[h.runtime.Type()]
 	if len(errs) > 0 {
-		status := apierrors.NewInvalid(shootKind.GroupKind(), newShoot.Name, errs).Status()
+		// At most decode.MaxShown causes, shortened: the refusal (and the audit log recording it) stays small
+		// whatever the size of the providerConfig.
+		shown, omitted := decode.Limit(errs)
+		status := apierrors.NewInvalid(shootKind.GroupKind(), newShoot.Name, shown).Status()
+		if omitted > 0 {
+			note := decode.OmittedNote(omitted)
+			status.Message += "; " + note
+			status.Details.Causes = append(status.Details.Causes, metav1.StatusCause{Message: note})
+		}
 		resp := admission.ValidationResponse(false, "")
 		resp.Result = &status
 		return resp.WithWarnings(warnings...), metrics.ReasonInvalid

@@ -3,7 +3,9 @@ package shootvalidator_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,6 +19,7 @@ import (
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
+	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
@@ -173,6 +176,27 @@ var _ = Describe("Handler", func() {
 		Expect(resp.Result.Reason).To(Equal(metav1.StatusReasonInvalid))
 		Expect(resp.Result.Message).To(ContainSubstring(`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[foo]: Unsupported value: "foo": supported values: "debug", "net-raw", "nvproxy"`))
 		Expect(resp.Result.Details.Causes).To(HaveLen(2))
+	})
+
+	It("refuses a huge invalid providerConfig with at most decode.MaxShown causes, shortened, and says how many more there are", func() {
+		flags := map[string]string{}
+		for i := range 1000 {
+			flags[fmt.Sprintf("flag-%04d-%s", i, strings.Repeat("x", 1000))] = "true"
+		}
+		flags["a"+strings.Repeat("k", 1<<20)] = "true" // sorted first, so it is among the causes shown
+		raw, err := json.Marshal(map[string]any{"apiVersion": "gvisor.runtime.extensions.config.gardener.cloud/v1alpha1", "kind": "GVisorConfiguration", "configFlags": flags})
+		Expect(err).NotTo(HaveOccurred())
+		obj := shootJSON("m", "gvisor", string(raw))
+
+		resp := gvisorH.Handle(ctx, request(admissionv1.Create, obj, nil))
+		Expect(resp.Allowed).To(BeFalse())
+		Expect(resp.Result.Details.Causes).To(HaveLen(decode.MaxShown + 1))
+		Expect(resp.Result.Details.Causes[decode.MaxShown].Message).To(Equal("981 more problems not shown: fix the ones above and try again to see them"))
+		Expect(resp.Result.Message).To(HaveSuffix("; 981 more problems not shown: fix the ones above and try again to see them"))
+		Expect(resp.Result.Message).To(ContainSubstring("more bytes not shown)"))
+		response, err := json.Marshal(resp.AdmissionResponse)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(len(response)).To(BeNumerically("<", 64<<10), "the response must stay small, the request has %d bytes", len(obj))
 	})
 
 	It("allows the deprecated apiVersion with a warning", func() {

@@ -14,7 +14,7 @@ var _ = Describe("Flags", func() {
 		func(list func() []string, expected []string) {
 			Expect(list()).To(Equal(expected))
 		},
-		Entry("AllowedFlags lists every flag", AllowedFlags, []string{FlagDebug, FlagNetRaw, FlagNvproxy}),
+		Entry("AllowedFlags lists every flag", AllowedFlags, []string{FlagDebug, FlagNetRaw, FlagNvproxy, FlagPanicSignal}),
 		Entry("AllowedFlagValues lists true and false", AllowedFlagValues, []string{"true", "false"}),
 	)
 
@@ -29,6 +29,7 @@ var _ = Describe("Flags", func() {
 		Entry("debug", FlagDebug, "debug"),
 		Entry("net-raw", FlagNetRaw, "net-raw"),
 		Entry("nvproxy", FlagNvproxy, "nvproxy"),
+		Entry("panic-signal", FlagPanicSignal, "panic-signal"),
 		Entry("true", FlagValueTrue, "true"),
 		Entry("false", FlagValueFalse, "false"),
 		Entry("the group", GroupName, "gvisor.runtime.extensions.config.gardener.cloud"),

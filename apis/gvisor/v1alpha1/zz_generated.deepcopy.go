@@ -20,6 +20,11 @@ func (in *GVisorConfiguration) DeepCopyInto(out *GVisorConfiguration) {
 			(*out)[key] = val
 		}
 	}
+	if in.TestImageTag != nil {
+		in, out := &in.TestImageTag, &out.TestImageTag
+		*out = new(string)
+		**out = **in
+	}
 	return
 }
 

@@ -25,9 +25,10 @@ var _ = Describe("DeepCopy", func() {
 
 	DescribeTable("copies everything",
 		func(deepCopy func(*GVisorConfiguration) *GVisorConfiguration) {
-			in := &GVisorConfiguration{TypeMeta: typeMeta, ConfigFlags: map[string]string{FlagDebug: "true"}}
+			in := &GVisorConfiguration{TypeMeta: typeMeta, ConfigFlags: map[string]string{FlagDebug: "true"}, TestImageTag: new("v1")}
 			out := deepCopy(in)
 			Expect(out).To(Equal(in))
+			Expect(out.TestImageTag).NotTo(BeIdenticalTo(in.TestImageTag))
 			Expect(out).NotTo(BeIdenticalTo(in))
 		},
 		copyFuncs,

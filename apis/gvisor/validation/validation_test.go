@@ -15,7 +15,7 @@ var _ = Describe("ValidateGVisorConfiguration", func() {
 	flagPath := func(key string) *field.Path { return fldPath.Child("configFlags").Key(key) }
 
 	const (
-		supportedFlags  = `supported values: "debug", "net-raw", "nvproxy"`
+		supportedFlags  = `supported values: "debug", "net-raw", "nvproxy", "panic-signal"`
 		supportedValues = `supported values: "true", "false"`
 	)
 
@@ -30,8 +30,31 @@ var _ = Describe("ValidateGVisorConfiguration", func() {
 			"debug": "true", "net-raw": "true", "nvproxy": "true",
 		}}),
 		Entry("every flag turned off", &v1alpha1.GVisorConfiguration{ConfigFlags: map[string]string{
-			"debug": "false", "net-raw": "false", "nvproxy": "false",
+			"debug": "false", "net-raw": "false", "nvproxy": "false", "panic-signal": "-1",
 		}}),
+		Entry("panic-signal SIGUSR2", &v1alpha1.GVisorConfiguration{ConfigFlags: map[string]string{"panic-signal": "12"}}),
+		Entry("the lowest panic-signal", &v1alpha1.GVisorConfiguration{ConfigFlags: map[string]string{"panic-signal": "1"}}),
+		Entry("the highest panic-signal", &v1alpha1.GVisorConfiguration{ConfigFlags: map[string]string{"panic-signal": "64"}}),
+		Entry("a testImageTag", &v1alpha1.GVisorConfiguration{TestImageTag: new("v0.1.0-dev")}),
+	)
+
+	DescribeTable("refuses a panic-signal that is not a signal number, naming the allowed range",
+		func(value string) {
+			Expect(ValidateGVisorConfiguration(&v1alpha1.GVisorConfiguration{ConfigFlags: map[string]string{"panic-signal": value}}, fldPath)).To(Equal(field.ErrorList{
+				field.Invalid(flagPath("panic-signal"), value, PanicSignalDetail),
+			}))
+		},
+		Entry("zero", "0"),
+		Entry("above the highest signal", "65"),
+		Entry("below -1", "-2"),
+		Entry("a name", "SIGUSR2"),
+		Entry("a boolean", "true"),
+		Entry("empty", ""),
+		Entry("with a sign", "+12"),
+		Entry("with a leading zero, which runsc would read as octal", "012"),
+		Entry("hexadecimal", "0xc"),
+		Entry("with spaces", " 12"),
+		Entry("beyond int64", "99999999999999999999"),
 	)
 
 	DescribeTable("refuses",
@@ -80,5 +103,7 @@ var _ = Describe("ValidateGVisorConfiguration", func() {
 			`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[foo]: Unsupported value: "foo": `+supportedFlags),
 		Entry("for values", map[string]string{"debug": "1"},
 			`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[debug]: Unsupported value: "1": `+supportedValues),
+		Entry("for panic-signal", map[string]string{"panic-signal": "100"},
+			`spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.configFlags[panic-signal]: Invalid value: "100": must be a signal number from 1 to 64, or -1 to turn the panic off (e.g. "12" for SIGUSR2)`),
 	)
 })

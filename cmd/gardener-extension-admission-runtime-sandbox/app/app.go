@@ -32,6 +32,10 @@ func NewCommand(ctx context.Context) *cobra.Command {
 		requiredCapabilities    map[string][]shoot.CapabilityRequirement
 	)
 	opts := webhookserver.NewOptions(Name, webhookSwitches(func() map[string][]shoot.CapabilityRequirement { return requiredCapabilities }))
+	opts.MatchConditions = webhookserver.MatchConditions{}
+	for _, t := range runtimes.Types() {
+		opts.MatchConditions[shootvalidator.Name(t)] = shootvalidator.MatchConditions(runtimes.Types())
+	}
 
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,

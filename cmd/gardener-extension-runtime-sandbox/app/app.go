@@ -29,6 +29,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	switches := webhookSwitches()
 	opts := webhookserver.NewOptions(Name, switches)
 	opts.CacheTransform = TrimCluster
+	opts.MatchConditions = webhookserver.MatchConditions{oscmutator.Name: oscmutator.MatchConditions()}
 	ctrlOpts := &controllerOptions{
 		server:             opts.ServerConfig,
 		oscWebhookDisabled: func() bool { return slices.Contains(switches.Disabled, oscmutator.Name) },

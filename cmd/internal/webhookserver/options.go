@@ -21,6 +21,9 @@ import (
 // Options are the command-line options both binaries share: Gardener's extension library options for the REST
 // client, the manager and the webhook server.
 type Options struct {
+	// MatchConditions are the CEL match conditions of the switched webhooks, by webhook name.
+	MatchConditions MatchConditions
+
 	name    string
 	rest    *extensionscmdcontroller.RESTOptions
 	manager *extensionscmdcontroller.ManagerOptions
@@ -65,7 +68,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.pprofBindAddress, "pprof-bind-address", "", "TCP address to serve Go's pprof profiles on (e.g. 127.0.0.1:6060); empty for none. Profiles reveal memory contents: bind to loopback.")
 }
 
-// Run completes the options, sets up logging and runs the webhook server (see Run) until ctx is done.
+// Run completes the options, sets up logging and runs the webhook server until ctx is done: a manager with the given
+// schemes, the switched webhooks (registered with their match conditions), the handlers of extra on the webhook
+// server (path to handler; their webhook configurations are deployed elsewhere), what setup adds (e.g. controllers;
+// nil for nothing) and health checks.
 func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup func(context.Context, manager.Manager) error, schemes ...func(*runtime.Scheme) error) error {
 	if err := o.all.Complete(); err != nil {
 		return fmt.Errorf("completing options: %w", err)
@@ -77,7 +83,7 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 	if server, ok := mgrOptions.WebhookServer.(*webhook.DefaultServer); ok {
 		server.Options.TLSOpts = append(server.Options.TLSOpts, httpOneOnly)
 	}
-	return Run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), extra, setup, schemes...)
+	return run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), o.MatchConditions, extra, setup, schemes...)
 }
 
 // httpOneOnly serves the webhooks over HTTP/1.1 only. controller-runtime's webhook server offers HTTP/2 (its TLS

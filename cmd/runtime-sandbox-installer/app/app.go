@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
 // Name is the name of the node installer.
@@ -31,16 +35,20 @@ const unmarkTimeout = 30 * time.Second
 
 // options are the flags of the command.
 type options struct {
-	source         string
-	destination    string
-	runtimeType    string
-	nodeName       string
-	kubeconfig     string
-	resyncInterval time.Duration
+	source          string
+	destination     string
+	hostDestination string
+	sysRoot         string
+	runtimeType     string
+	nodeName        string
+	kubeconfig      string
+	resyncInterval  time.Duration
 }
 
-// NewCommand returns the command that installs a runtime's binaries on the node, labels the node ready until ctx
-// is done, reinstalls the binaries every resync interval, and removes the label when ctx is done.
+// NewCommand returns the command that installs a runtime's binaries on the node, labels the node ready while the
+// runtime works there (for Kata: the KVM device exists and every file the node's Kata configurations refer to is
+// installed) until ctx is done, reinstalls the binaries and checks again every resync interval, and removes the
+// labels when ctx is done.
 func NewCommand(ctx context.Context) *cobra.Command {
 	opts := options{}
 	cmd := &cobra.Command{
@@ -72,6 +80,8 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	flags := cmd.Flags()
 	flags.StringVar(&opts.source, "source", "", "the directory of the image that holds the runtime's binaries (default "+installer.SourceDir("<runtime-type>")+")")
 	flags.StringVar(&opts.destination, "destination", "", "the host's container runtime binary path, mounted via hostPath (required)")
+	flags.StringVar(&opts.hostDestination, "host-destination", node.BinaryPath, "the path of the destination on the host, which the runtime's configuration files refer to")
+	flags.StringVar(&opts.sysRoot, "sys-root", "/sys", "where the host's sysfs is seen (read-only), to check for the KVM device")
 	flags.StringVar(&opts.runtimeType, "runtime-type", "", fmt.Sprintf("the runtime whose binaries are installed: %s or %s (required)", gvisor.Type, kata.Type))
 	flags.StringVar(&opts.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node to label, defaults to $NODE_NAME (required)")
 	flags.StringVar(&opts.kubeconfig, "kubeconfig", "", "a kubeconfig to use instead of the in-cluster configuration")
@@ -106,37 +116,44 @@ func (o *options) restConfig() (*rest.Config, error) {
 	return config.GetConfig()
 }
 
-// run installs the binaries and labels the node ready, then reinstalls them every resync interval until ctx is
-// done, and finally removes the label. A failed reinstallation removes the label until a later one succeeds.
+// run installs the binaries and labels the node ready when the runtime works there, then installs and checks again
+// every resync interval until ctx is done, and finally removes the labels. The node stays (or becomes) unlabelled
+// while the runtime cannot work there, with a log line that says why; a failed first installation is an error.
 func (o *options) run(ctx context.Context, c client.Client) error {
 	log := logf.FromContext(ctx)
-	if err := o.install(ctx); err != nil {
+	notReady, err := o.install(ctx)
+	if err != nil {
 		return err
 	}
-	if err := installer.MarkReady(ctx, c, o.nodeName, o.runtimeType); err != nil {
-		return err
+	if notReady == nil {
+		if err := installer.MarkReady(ctx, c, o.nodeName, o.runtimeType); err != nil {
+			return err
+		}
+		log.Info("Node marked ready", "labels", installer.ReadyLabels(o.runtimeType))
+	} else {
+		o.unmark(ctx, c, notReady)
 	}
-	log.Info("Node marked ready")
 
 	ticker := time.NewTicker(o.resyncInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("Terminating, removing the ready label")
+			log.Info("Terminating, removing the ready labels")
 			unmarkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unmarkTimeout)
 			defer cancel()
 			if err := installer.UnmarkReady(unmarkCtx, c, o.nodeName, o.runtimeType); err != nil {
 				return err
 			}
-			log.Info("Ready label removed")
+			log.Info("Ready labels removed")
 			return nil
 		case <-ticker.C:
-			if err := o.install(ctx); err != nil {
-				log.Error(err, "Reinstallation failed, removing the ready label until it succeeds")
-				if err := installer.UnmarkReady(ctx, c, o.nodeName, o.runtimeType); err != nil {
-					log.Error(err, "Removing the ready label failed")
-				}
+			notReady, err := o.install(ctx)
+			if err != nil {
+				notReady = fmt.Errorf("reinstallation failed: %w", err)
+			}
+			if notReady != nil {
+				o.unmark(ctx, c, notReady)
 				continue
 			}
 			if err := installer.MarkReady(ctx, c, o.nodeName, o.runtimeType); err != nil {
@@ -146,17 +163,58 @@ func (o *options) run(ctx context.Context, c client.Client) error {
 	}
 }
 
-// install copies the binaries from the source to the destination and logs what it changed.
-func (o *options) install(ctx context.Context) error {
+// unmark removes the ready labels because of reason, and logs why.
+func (o *options) unmark(ctx context.Context, c client.Client, reason error) {
 	log := logf.FromContext(ctx)
-	changed, err := installer.Install(o.source, o.destination)
+	log.Info("The runtime cannot work on this node, it is not labelled ready", "labels", installer.ReadyLabels(o.runtimeType), "reason", reason.Error())
+	if err := installer.UnmarkReady(ctx, c, o.nodeName, o.runtimeType); err != nil {
+		log.Error(err, "Removing the ready labels failed")
+	}
+}
+
+// install copies the binaries from the source to the destination and logs what it changed. It returns why the
+// runtime cannot work on the node (nil when it can), or an error when the installation failed.
+func (o *options) install(ctx context.Context) (notReady, err error) {
+	log := logf.FromContext(ctx)
+	var dirs []string
+	if o.runtimeType == kata.Type {
+		// The installer checks its image's payload against the layout the configurations are rendered for.
+		if err := kata.CheckPayload(o.source); err != nil {
+			return nil, fmt.Errorf("the image's Kata payload in %s is incomplete: %w", o.source, err)
+		}
+		dirs = append(dirs, path.Join(kata.VersionsDir, kata.Version))
+	}
+	changed, err := installer.Install(o.source, o.destination, dirs...)
 	if err != nil {
-		return fmt.Errorf("installing %s to %s: %w", o.source, o.destination, err)
+		return nil, fmt.Errorf("installing %s to %s: %w", o.source, o.destination, err)
 	}
 	if len(changed) > 0 {
 		log.Info("Installed binaries", "source", o.source, "destination", o.destination, "changed", changed)
 	} else {
 		log.V(1).Info("Binaries up to date", "source", o.source, "destination", o.destination)
 	}
-	return nil
+	if o.runtimeType != kata.Type {
+		return nil, nil
+	}
+	return o.checkKata(ctx)
+}
+
+// checkKata removes the Kata versions no configuration on the node refers to any more, keeping the one this
+// installer ships, and tells why Kata cannot work on the node (nil when it can).
+func (o *options) checkKata(ctx context.Context) (notReady, err error) {
+	log := logf.FromContext(ctx)
+	files, err := installer.CheckKataFiles(o.destination, o.hostDestination)
+	if err != nil {
+		return nil, fmt.Errorf("checking the node's Kata configurations: %w", err)
+	}
+	keep := maps.Clone(files.Versions)
+	keep[kata.Version] = true
+	removed, err := installer.RemoveUnreferencedVersions(filepath.Join(o.destination, kata.VersionsDir), keep)
+	if len(removed) > 0 {
+		log.Info("Removed Kata versions no configuration refers to", "versions", removed, "referenced", slices.Sorted(maps.Keys(files.Versions)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return errors.Join(installer.CheckKVM(o.sysRoot), files.Ready()), nil
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // PayloadDir is the directory of the installer image that holds the runtime binaries, one folder per runtime
@@ -32,12 +33,13 @@ const comparedBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 // Install copies every regular file below the directory src into the directory dst, keeping the relative layout
 // and the file permissions (never setuid, setgid or sticky bits), and returns the relative paths of the files it
-// created or replaced, in lexical order. A target that already has the content and mode of its source is left
+// created or replaced, in lexical order. The directories dirs (relative to src, e.g. a version directory) are
+// installed as a whole with InstallDir instead, and reported by their path when they changed. A target that already has the content and mode of its source is left
 // alone. A file is replaced atomically: its new content is written to a temporary file in the target's directory,
 // synced, and renamed over the target, and the directory is synced. The existing target is never opened for
 // writing, so a process executing it keeps its old inode. An entry of src that is neither a directory nor a regular
 // file (a symlink, a device, a socket) is refused before anything is written: it could point the host at anything.
-func Install(src, dst string) ([]string, error) {
+func Install(src, dst string, dirs ...string) ([]string, error) {
 	if err := checkSource(src); err != nil {
 		return nil, err
 	}
@@ -54,6 +56,16 @@ func Install(src, dst string) ([]string, error) {
 		info, err := d.Info()
 		if err != nil {
 			return fmt.Errorf("reading source %s: %w", path, err)
+		}
+		if d.IsDir() && slices.Contains(dirs, rel) {
+			replaced, err := InstallDir(path, target)
+			if replaced {
+				changed = append(changed, rel)
+			}
+			if err != nil {
+				return err
+			}
+			return fs.SkipDir
 		}
 		if d.IsDir() {
 			if err := os.MkdirAll(target, info.Mode().Perm()|0o700); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -125,11 +126,15 @@ var _ = Describe("ContainerRuntime actuator against a real API server", func() {
 					kinds = append(kinds, "ClusterRole")
 				case *rbacv1.ClusterRoleBinding:
 					kinds = append(kinds, "ClusterRoleBinding")
+				case *admissionregistrationv1.ValidatingAdmissionPolicy:
+					kinds = append(kinds, "ValidatingAdmissionPolicy")
+				case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
+					kinds = append(kinds, "ValidatingAdmissionPolicyBinding")
 				default:
 					kinds = append(kinds, o.GetObjectKind().GroupVersionKind().Kind)
 				}
 			}
-			Expect(kinds).To(ConsistOf("DaemonSet", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"))
+			Expect(kinds).To(ConsistOf("DaemonSet", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"))
 		}
 
 		objs, err := managedresources.GetObjects(ctx, c, ns.Name, actuator.ShootManagedResourceName)

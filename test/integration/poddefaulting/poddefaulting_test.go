@@ -2,6 +2,8 @@ package poddefaulting_test
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -10,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -58,10 +62,12 @@ func hasLabel(m *dto.Metric, name, prefix string) bool {
 }
 
 const (
-	sandbox   = "runtime.gardener.cloud/sandbox"
-	enforce   = "runtime.gardener.cloud/sandbox-enforce"
-	gvisorSel = "containerruntime.worker.gardener.cloud/gvisor"
-	kataSel   = "containerruntime.worker.gardener.cloud/kata"
+	sandbox = "runtime.gardener.cloud/sandbox"
+	enforce = "runtime.gardener.cloud/sandbox-enforce"
+	// enforceLevel raises an enforced namespace's Pod Security Standards level.
+	enforceLevel = "runtime.gardener.cloud/sandbox-enforce-level"
+	gvisorSel    = "containerruntime.worker.gardener.cloud/gvisor"
+	kataSel      = "containerruntime.worker.gardener.cloud/kata"
 )
 
 var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
@@ -123,12 +129,64 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 		Entry("an explicit different runtimeClassName", func(p *corev1.Pod) { p.Spec.RuntimeClassName = new("runc") },
 			`asks for runtime class "gvisor", but the pod sets spec.runtimeClassName "runc": remove spec.runtimeClassName or change the annotation runtime.gardener.cloud/sandbox`),
 		Entry("a contradicting node selector", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{gvisorSel: "false"} },
-			`sets containerruntime.worker.gardener.cloud/gvisor="false": remove that node selector`),
+			`the pod's spec.nodeSelector containerruntime.worker.gardener.cloud/gvisor=false matches no node that runs it (worker pools gvisor), so the pod would stay Pending: remove that selector, or change the annotation runtime.gardener.cloud/sandbox`),
+		Entry("kata-deploy's node selector with gvisor", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"katacontainers.io/kata-runtime": "true"} },
+			`annotation runtime.gardener.cloud/sandbox=gvisor asks for runtime class "gvisor", but the pod's spec.nodeSelector katacontainers.io/kata-runtime=true matches no node that runs it (worker pools gvisor)`),
+		Entry("a pool that offers no gvisor", func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"worker.gardener.cloud/pool": "plain"} },
+			`the pod's spec.nodeSelector worker.gardener.cloud/pool=plain matches no node that runs it (worker pools gvisor)`),
 		Entry("an unknown class", func(p *corev1.Pod) { p.Annotations[sandbox] = "vmware" },
 			`names the unknown sandbox "vmware"; known: gvisor, kata-qemu, kata-clh, kata-fc (or a runtime type: gvisor, kata); offered here: gvisor, kata-qemu, kata-fc`),
 		Entry("a class no worker pool of the shoot offers", func(p *corev1.Pod) { p.Annotations[sandbox] = "kata-clh" },
 			`asks for runtime class "kata-clh", but no worker pool of this cluster offers it; offered runtime classes: gvisor, kata-qemu, kata-fc`),
 	)
+
+	Context("coming from kata-deploy", func() {
+		// kata-deploy's canonical sample workload, unchanged.
+		sample := func(ns string) *corev1.Pod {
+			pod := newPod(ns, map[string]string{"io.kubernetes.cri-o.TrustedSandbox": "false", "io.kubernetes.cri.untrusted-workload": "true"})
+			pod.Spec.NodeSelector = map[string]string{"katacontainers.io/kata-runtime": "true"}
+			return pod
+		}
+
+		It("gets the shoot's first Kata class and node selectors a Kata node meets, never gvisor", func() {
+			pod := sample(ns)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+			Expect(pod.Spec.NodeSelector).To(Equal(map[string]string{
+				"katacontainers.io/kata-runtime":    "true",
+				kataSel:                             "true",
+				"runtime.gardener.cloud/kata-ready": "true",
+			}))
+		})
+
+		It("gets a Kata class in a namespace whose default is gvisor", func() {
+			pod := sample(namespace(map[string]string{sandbox: "gvisor"}))
+			pod.Annotations = nil
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		})
+	})
+
+	DescribeTable("refuses annotations that look like a request for a sandbox but are none, instead of running the pod unsandboxed",
+		func(annotations map[string]string, fragment string) {
+			Expect(land.Client.Create(ctx, newPod(ns, annotations))).To(MatchError(ContainSubstring(fragment)))
+		},
+		Entry("a misspelt key", map[string]string{"runtime.gardener.cloud/sandbx": "gvisor"},
+			`the pod's annotation runtime.gardener.cloud/sandbx="gvisor" is not one this cluster's sandboxes know: the only annotation under runtime.gardener.cloud/ is runtime.gardener.cloud/sandbox`),
+		Entry("an empty sandbox", map[string]string{sandbox: ""}, `the pod's annotation runtime.gardener.cloud/sandbox is empty`),
+		Entry("kata-deploy's annotation capitalised", map[string]string{"io.kubernetes.cri.untrusted-workload": "True"},
+			`the pod's annotation io.kubernetes.cri.untrusted-workload="True" is neither "true" (run the pod in the default sandbox) nor "false" (no sandbox)`),
+		Entry("kata-deploy's annotation as yes", map[string]string{"io.kubernetes.cri.untrusted-workload": "yes"}, `io.kubernetes.cri.untrusted-workload="yes"`),
+		Entry("CRI-O's annotation as 0", map[string]string{"io.kubernetes.cri-o.TrustedSandbox": "0"}, `io.kubernetes.cri-o.TrustedSandbox="0"`),
+	)
+
+	It("never sends a pod whose kata-deploy annotation says no sandbox", func() {
+		before := podRequests()
+		pod := newPod(ns, map[string]string{"io.kubernetes.cri.untrusted-workload": "false", "io.kubernetes.cri-o.TrustedSandbox": "true"})
+		Expect(land.Client.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(BeNil())
+		Expect(podRequests()).To(Equal(before))
+	})
 
 	It("leaves kube-system alone", func() {
 		pod := newPod(metav1.NamespaceSystem, map[string]string{sandbox: "gvisor"})
@@ -160,10 +218,17 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
 		})
 
+		It("takes a runtime type as the namespace's default: its first class the shoot offers", func() {
+			ns := namespace(map[string]string{sandbox: "kata"})
+			pod := newPod(ns, nil)
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		})
+
 		It("refuses pods of namespaces whose labels name no known class, instead of silently not sandboxing them", func() {
-			typo := namespace(map[string]string{sandbox: "kata"})
+			typo := namespace(map[string]string{sandbox: "gviser"})
 			Expect(land.Client.Create(ctx, newPod(typo, nil))).To(MatchError(ContainSubstring(
-				"the label runtime.gardener.cloud/sandbox of namespace " + typo + " names no known runtime class (known: gvisor, kata-qemu, kata-clh, kata-fc)")))
+				"the label runtime.gardener.cloud/sandbox of namespace " + typo + " names no known runtime class (known: gvisor, kata-qemu, kata-clh, kata-fc; or a runtime type: gvisor, kata)")))
 
 			enforceTypo := namespace(map[string]string{enforce: "gviser"})
 			pod := newPod(enforceTypo, nil)
@@ -174,7 +239,7 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 		It("refuses pods of a namespace labelled with a class the shoot does not offer", func() {
 			ns := namespace(map[string]string{sandbox: "kata-clh"})
 			Expect(land.Client.Create(ctx, newPod(ns, nil))).To(MatchError(ContainSubstring(
-				`namespace label runtime.gardener.cloud/sandbox=kata-clh names runtime class "kata-clh", but no worker pool of this cluster offers it`)))
+				`namespace label runtime.gardener.cloud/sandbox=kata-clh asks for runtime class "kata-clh", but no worker pool of this cluster offers it; offered runtime classes: gvisor, kata-qemu, kata-fc; fix the namespace label`)))
 		})
 	})
 
@@ -184,13 +249,13 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 
 		It("refuses a pod without runtimeClassName, saying how to comply", func() {
 			Expect(land.Client.Create(ctx, newPod(enforced, nil))).To(MatchError(ContainSubstring(
-				fmt.Sprintf(`namespace %s requires runtime class "gvisor" (label runtime.gardener.cloud/sandbox-enforce), but the pod has no spec.runtimeClassName: annotate the pod with runtime.gardener.cloud/sandbox: gvisor, or label the namespace runtime.gardener.cloud/sandbox=gvisor`, enforced))))
+				fmt.Sprintf(`namespace %s requires runtime class "gvisor" (label runtime.gardener.cloud/sandbox-enforce=gvisor), but the pod asks for no sandbox: annotate the pod with runtime.gardener.cloud/sandbox: gvisor, or label the namespace runtime.gardener.cloud/sandbox=gvisor to run all its pods in it`, enforced))))
 		})
 
 		It("refuses a pod with another runtimeClassName", func() {
 			pod := newPod(enforced, nil)
 			pod.Spec.RuntimeClassName = new("kata-qemu")
-			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(`but the pod has spec.runtimeClassName "kata-qemu"`)))
+			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(`but the pod runs in runtime class "kata-qemu" (its spec.runtimeClassName, or the namespace's default label runtime.gardener.cloud/sandbox): set spec.runtimeClassName to "gvisor"`)))
 		})
 
 		It("admits pods in the class, set by annotation or namespace default", func() {
@@ -202,12 +267,109 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 			Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
 		})
 
-		It("does not call the webhook for pods already in the class", func() {
+		It("checks pods already in the class too", func() {
 			pod := newPod(enforced, nil)
 			pod.Spec.RuntimeClassName = new("gvisor")
 			before := podRequests()
 			Expect(land.Client.Create(ctx, pod)).To(Succeed())
-			Expect(podRequests()).To(Equal(before))
+			Expect(podRequests()).To(Equal(before + 1))
+		})
+
+		DescribeTable("refuses a pod in the class that walks around the sandbox, naming each Pod Security check",
+			func(mutate func(*corev1.Pod), fragment string) {
+				pod := newPod(enforced, map[string]string{sandbox: "gvisor"})
+				mutate(pod)
+				err := land.Client.Create(ctx, pod)
+				Expect(err).To(MatchError(ContainSubstring(fmt.Sprintf(`the pod breaks the Pod Security Standards level "baseline" that namespace %s enforces for its sandboxed pods`, enforced))))
+				Expect(err).To(MatchError(ContainSubstring(fragment)))
+			},
+			Entry("the host's root as a hostPath volume", func(p *corev1.Pod) {
+				p.Spec.Volumes = []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+			}, `hostPath volumes: volume "root"`),
+			Entry("privileged", func(p *corev1.Pod) {
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
+			}, `privileged: container "app" must not set securityContext.privileged=true`),
+			Entry("hostNetwork", func(p *corev1.Pod) { p.Spec.HostNetwork = true }, "host namespaces: hostNetwork=true"),
+			Entry("hostPID", func(p *corev1.Pod) { p.Spec.HostPID = true }, "host namespaces: hostPID=true"),
+			Entry("hostIPC", func(p *corev1.Pod) { p.Spec.HostIPC = true }, "host namespaces: hostIPC=true"),
+			Entry("an added capability", func(p *corev1.Pod) {
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_ADMIN"}}}
+			}, `non-default capabilities: container "app" must not include "SYS_ADMIN"`),
+		)
+
+		It("checks an ephemeral container added to a pod of the namespace like the pod", func() {
+			pod := newPod(enforced, map[string]string{sandbox: "gvisor"})
+			Expect(land.Client.Create(ctx, pod)).To(Succeed())
+
+			pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+				Name: "debugger", Image: "busybox", SecurityContext: &corev1.SecurityContext{Privileged: new(true)},
+			}}}
+			Expect(land.Client.SubResource("ephemeralcontainers").Update(ctx, pod)).To(MatchError(ContainSubstring(
+				`privileged: container "debugger" must not set securityContext.privileged=true`)))
+
+			pod.Spec.EphemeralContainers[0].SecurityContext = nil
+			Expect(land.Client.SubResource("ephemeralcontainers").Update(ctx, pod)).To(Succeed())
+		})
+
+		It("raises the level to restricted with runtime.gardener.cloud/sandbox-enforce-level", func() {
+			strict := namespace(map[string]string{enforce: "gvisor", enforceLevel: "restricted"})
+			err := land.Client.Create(ctx, newPod(strict, map[string]string{sandbox: "gvisor"}))
+			Expect(err).To(MatchError(ContainSubstring(`breaks the Pod Security Standards level "restricted" that namespace ` + strict)))
+			Expect(err).To(MatchError(ContainSubstring("runAsNonRoot != true")))
+
+			hardened := newPod(strict, map[string]string{sandbox: "gvisor"})
+			hardened.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: new(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+			hardened.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: new(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
+			Expect(land.Client.Create(ctx, hardened)).To(Succeed())
+		})
+
+		It("refuses Kata annotations outside Kata's allowlist, and admits those on it", func() {
+			kataNS := namespace(map[string]string{enforce: "kata"})
+			pod := newPod(kataNS, map[string]string{sandbox: "kata", "io.katacontainers.config.hypervisor.kernel": "/var/evil/vmlinux"})
+			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(
+				`the pod's annotation io.katacontainers.config.hypervisor.kernel="/var/evil/vmlinux" is not one a sandbox takes from a pod (allowed: `)))
+
+			allowed := newPod(kataNS, map[string]string{sandbox: "kata", "io.katacontainers.config.hypervisor.default_vcpus": "2"})
+			Expect(land.Client.Create(ctx, allowed)).To(Succeed())
+			Expect(allowed.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		})
+
+		It("refuses every pod of a namespace whose level label names no level", func() {
+			typo := namespace(map[string]string{enforce: "gvisor", enforceLevel: "restrictd"})
+			Expect(land.Client.Create(ctx, newPod(typo, map[string]string{sandbox: "gvisor"}))).To(MatchError(ContainSubstring(
+				"the label runtime.gardener.cloud/sandbox-enforce-level of namespace " + typo + " names no known level (known: baseline, restricted; without the label: baseline)")))
 		})
 	})
+
+	It("warns about a sandboxed pod outside enforced namespaces that breaks baseline, and still sandboxes it", func() {
+		warnings := &warningRecorder{}
+		cfg := rest.CopyConfig(land.Config)
+		cfg.WarningHandler = warnings
+		c, err := client.New(cfg, client.Options{})
+		Expect(err).NotTo(HaveOccurred())
+
+		pod := newPod(ns, map[string]string{sandbox: "gvisor"})
+		pod.Spec.Volumes = []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+		Expect(c.Create(ctx, pod)).To(Succeed())
+		Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+		Expect(warnings.texts()).To(ContainElement(`the sandbox "gvisor" does not protect the node from what this pod shares with it; it breaks the Pod Security Standards level "baseline": hostPath volumes: volume "root"`))
+	})
 })
+
+// warningRecorder records the warnings the API server sends.
+type warningRecorder struct {
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.warnings = append(w.warnings, text)
+}
+
+func (w *warningRecorder) texts() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.warnings)
+}

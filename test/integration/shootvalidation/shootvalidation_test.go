@@ -2,6 +2,7 @@ package shootvalidation_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -144,6 +145,49 @@ var _ = Describe("Shoot validation through the real Gardener API", func() {
 			ContainSubstring("gvisor.os.extensions.gardener.cloud/v1alpha1 is deprecated"),
 			ContainSubstring("use gvisor.runtime.extensions.config.gardener.cloud/v1alpha1"),
 		)))
+	})
+
+	DescribeTable("accepts every providerConfig gardener-extension-runtime-gvisor accepted and applied",
+		func(gvisorConfig string, warningFragments ...string) {
+			Expect(create(newShoot(gvisorConfig, ""))).To(Succeed())
+			got := warnings.take()
+			if len(warningFragments) == 0 {
+				Expect(got).To(BeEmpty())
+				return
+			}
+			Expect(got).To(HaveLen(1))
+			for _, f := range warningFragments {
+				Expect(got[0]).To(ContainSubstring(f))
+			}
+		},
+		Entry("all its flags", `{`+gvisorAPI+`,"configFlags":{"debug":"true","net-raw":"true","nvproxy":"true","panic-signal":"12"}}`),
+		Entry("panic-signal turned off", `{`+gvisorAPI+`,"configFlags":{"panic-signal":"-1"}}`),
+		Entry("testImageTag, with a warning that it has no effect and why",
+			`{`+gvisorAPI+`,"testImageTag":"v0.30.0-test"}`,
+			gvisorConfigPath+".testImageTag: has no effect and can be removed", "this extension's installer image, which the operator pins"),
+	)
+
+	It("refuses a panic-signal that is no signal number, with the allowed range", func() {
+		err := create(newShoot(`{`+gvisorAPI+`,"configFlags":{"panic-signal":"SIGUSR2"}}`, ""))
+		Expect(err).To(MatchError(ContainSubstring(gvisorConfigPath + `.configFlags[panic-signal]: Invalid value: "SIGUSR2": must be a signal number from 1 to 64, or -1 to turn the panic off`)))
+	})
+
+	It("refuses a huge invalid providerConfig with at most 20 problems, shortened, saying how many more there are", func() {
+		flags := make([]string, 0, 300)
+		for i := range 300 {
+			flags = append(flags, fmt.Sprintf(`"flag-%03d-%s":"true"`, i, strings.Repeat("x", 500)))
+		}
+		huge := `"a` + strings.Repeat("k", 256<<10) + `":"true"`
+		err := create(newShoot(`{`+gvisorAPI+`,"configFlags":{`+huge+`,`+strings.Join(flags, ",")+`}}`, ""))
+		Expect(err).To(HaveOccurred())
+		status, ok := err.(apierrors.APIStatus)
+		Expect(ok).To(BeTrue(), "%T", err)
+		Expect(status.Status().Details.Causes).To(HaveLen(21))
+		Expect(err.Error()).To(And(
+			ContainSubstring(gvisorConfigPath+".configFlags[akkkk"), ContainSubstring("more bytes not shown)"),
+			HaveSuffix("281 more problems not shown: fix the ones above and try again to see them"),
+		))
+		Expect(len(err.Error())).To(BeNumerically("<", 32<<10))
 	})
 
 	It("refuses the same runtime type twice in one pool", func() {

@@ -146,10 +146,10 @@ func run(ctx context.Context, o options) (res bench.Results, err error) {
 	}
 	defer func() { err = errors.Join(err, stopNoop()) }()
 
-	progress("deploying the shoot's pod webhook configurations and the variants")
-	if err := land.BootstrapShoot(ctx, seed); err != nil {
+	if err := deployShoot(ctx, land, seed, filepath.Join(o.out, "shoot-controllers.log")); err != nil {
 		return res, err
 	}
+	progress("setting up the variants")
 	variants := bench.Variants()
 	if err := bench.SetUp(ctx, land.Client, variants, admissionregistrationv1.WebhookClientConfig{URL: new(noopURL + "/noop"), CABundle: noopCA}); err != nil {
 		return res, err
@@ -399,6 +399,34 @@ func startLandscape(ctx context.Context, logFile string) (*landscape.Landscape, 
 	os.Stdout, os.Stderr = f, f
 	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
 	return landscape.Start(ctx, landscape.Options{})
+}
+
+// deployShoot has the seed component deploy what the sample Shoot gets as in a real landscape: its ContainerRuntimes
+// are reconciled and gardener-resource-manager applies the resulting ManagedResources (the sandbox RuntimeClasses and
+// the pod webhook configurations). gardener-resource-manager and kube-controllers are stopped once the pod webhooks
+// answer: the benchmark changes the webhook configurations (SetUp), which gardener-resource-manager would revert at
+// its next sync, and the processes would take CPU from what is measured.
+func deployShoot(ctx context.Context, land *landscape.Landscape, seed *landscape.Component, logFile string) (err error) {
+	f, err := os.Create(logFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	progress("starting gardener-resource-manager and kube-controllers (logs in %s)", logFile)
+	shoot, err := land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: f})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		progress("stopping gardener-resource-manager and kube-controllers")
+		err = errors.Join(err, shoot.Stop())
+	}()
+	progress("reconciling the sample Shoot's ContainerRuntimes")
+	if _, err := land.DeployContainerRuntimes(ctx, 2*time.Minute); err != nil {
+		return err
+	}
+	progress("waiting until the shoot's pod webhook configurations are applied")
+	return land.WaitForShoot(ctx, seed)
 }
 
 // startNoop starts the no-op webhook and returns its URL, its CA bundle and how to stop it.
