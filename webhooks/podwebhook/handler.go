@@ -5,7 +5,6 @@ package podwebhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -120,17 +119,13 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 		return admission.Allowed("").WithWarnings(warnings...)
 	}
 
-	// Both sides are encoded from the typed pod, so that the patch holds only the mutation.
-	before, err := json.Marshal(original)
-	if err == nil {
-		var after []byte
-		if after, err = json.Marshal(pod); err == nil {
-			metrics.Mutated("pod-"+target.Mode, runtimeType)
-			return admission.PatchResponseFromRaw(before, after).WithWarnings(warnings...)
-		}
+	patch, err := patchOf(original, pod)
+	if err != nil {
+		metrics.Refused("pod-"+target.Mode, runtimeType, metrics.ReasonError)
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
 	}
-	metrics.Refused("pod-"+target.Mode, runtimeType, metrics.ReasonError)
-	return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the pod: %w", err))
+	metrics.Mutated("pod-"+target.Mode, runtimeType)
+	return admission.Patched("", patch...).WithWarnings(warnings...)
 }
 
 func (h *handler) badRequest(mode string, err error) admission.Response {

@@ -138,6 +138,22 @@ var _ = Describe("Handler", func() {
 		))
 	})
 
+	It("adds only its key to a node selector the pod has, escaped for the JSON pointer", func() {
+		var p corev1.Pod
+		Expect(json.Unmarshal(podJSON(map[string]string{apipod.AnnotationSandbox: "gvisor"}), &p)).To(Succeed())
+		p.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+		raw, err := json.Marshal(p)
+		Expect(err).NotTo(HaveOccurred())
+		resp := review(annotated, admissionv1.Create, podKind, raw)
+		Expect(resp.Allowed).To(BeTrue())
+		var patch []map[string]any
+		Expect(json.Unmarshal(resp.Patch, &patch)).To(Succeed())
+		Expect(patch).To(ConsistOf(
+			And(HaveKeyWithValue("op", "add"), HaveKeyWithValue("path", "/spec/runtimeClassName"), HaveKeyWithValue("value", "gvisor")),
+			And(HaveKeyWithValue("op", "add"), HaveKeyWithValue("path", "/spec/nodeSelector/containerruntime.worker.gardener.cloud~1gvisor"), HaveKeyWithValue("value", "true")),
+		))
+	})
+
 	It("answers a pod that asks for nothing without a patch", func() {
 		resp := review(annotated, admissionv1.Create, podKind, podJSON(nil))
 		Expect(resp.Allowed).To(BeTrue())
