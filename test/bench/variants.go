@@ -68,10 +68,11 @@ func Variants() []Variant {
 	}
 }
 
-// SetUp prepares the variants in a landscape that plays the sample Shoot (landscape.BootstrapShoot): the shoot's
+// SetUp prepares the variants in a landscape that plays the sample Shoot (landscape.WaitForShoot): the shoot's
 // pod webhook configurations skip the foreign namespaces, every variant gets its namespace, b its
 // MutatingAdmissionPolicy and g the no-op webhook at noop (URL and CA bundle). The policy and the no-op webhook
 // copy the match conditions (and, for g, everything else) of the pod webhook's annotated entry, so they follow it.
+// gardener-resource-manager must no longer run: it would revert the changed webhook configurations at its next sync.
 func SetUp(ctx context.Context, c client.Client, variants []Variant, noop admissionregistrationv1.WebhookClientConfig) error {
 	annotated, err := skipForeign(ctx, c)
 	if err != nil {
@@ -116,7 +117,7 @@ func skipForeign(ctx context.Context, c client.Client) (*admissionregistrationv1
 
 	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{}
 	if err := c.Get(ctx, client.ObjectKey{Name: podwebhook.ConfigName}, mutating); err != nil {
-		return nil, fmt.Errorf("reading the shoot's pod webhook configuration (run landscape.BootstrapShoot first): %w", err)
+		return nil, fmt.Errorf("reading the shoot's pod webhook configuration (run landscape.WaitForShoot first): %w", err)
 	}
 	var annotated *admissionregistrationv1.MutatingWebhook
 	for i := range mutating.Webhooks {
