@@ -93,7 +93,7 @@ var _ = Describe("the README's Try it", Ordered, func() {
 		})
 		Expect(err).NotTo(HaveOccurred(), "run-local printed:\n%s", strings.Join(term.lines(), "\n"))
 		DeferCleanup(l.Stop)
-	}, NodeTimeout(6*time.Minute))
+	}, NodeTimeout(10*time.Minute))
 
 	It("quotes the lines make run-local prints until it is ready", func() {
 		Expect(tryit.Normalize(term.lines())).To(Equal(tryit.Normalize(steps[0].Output)))
@@ -128,7 +128,7 @@ var _ = Describe("the README's Try it", Ordered, func() {
 		if len(mismatches) > 0 {
 			Fail(strings.Join(mismatches, "\n\n"))
 		}
-	}, SpecTimeout(5*time.Minute))
+	}, SpecTimeout(8*time.Minute))
 })
 
 // split returns the output and the exit status of each command of the shell's output.
