@@ -98,10 +98,11 @@ kata-config-check: $(KATA_CONFIG_CHECK)
 $(KATA_CONFIG_CHECK): hack/payload/go.mod hack/payload/go.sum hack/payload/build-kata.sh $(wildcard hack/payload/kataconfig/*.go hack/payload/kataconfig/*/*.go)
 	hack/payload/build-kata.sh config-check $@ $(CACHE_DIR)/kata-src/config-check
 
-## test: unit and integration tests; the integration suites run against the real API servers, test/nodetruth
+## test: unit and integration tests; the integration suites run against the real API servers (test/tryit runs the
+## README's walkthrough with kubectl against what run-local starts), test/nodetruth
 ## against real containerd (Debian's 1.6 and the releases of `make containerd`) and runsc (Debian's and the
 ## installer payload's, `make payload`), test/kataconfig against Kata's own configuration loader.
-test: control-plane $(CONTAINERD_MODULES) $(KATA_CONFIG_CHECK) node-packages
+test: control-plane $(KUBECTL) $(CONTAINERD_MODULES) $(KATA_CONFIG_CHECK) node-packages
 	go test $(TEST_FLAGS) $(GO_PACKAGES)
 
 ## verify: gofmt, go vet and staticcheck.
@@ -119,8 +120,8 @@ lint:
 ## run-local: start the local landscape in the foreground (Ctrl-C stops it); kubeconfig and logs in dev/local/
 ## (RUN_LOCAL_FLAGS=-v shows the logs on the terminal).
 run-local: control-plane $(KUBECTL)
-	go build -o $(RUN_LOCAL) ./test/landscape/run-local
-	$(RUN_LOCAL) --kubectl=$(KUBECTL) $(RUN_LOCAL_FLAGS)
+	@go build -o $(RUN_LOCAL) ./test/landscape/run-local
+	@$(RUN_LOCAL) --kubectl=$(KUBECTL) $(RUN_LOCAL_FLAGS)
 
 ## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host; INSTALLER_IMAGE
 ## overrides the installer image of the image vector.
@@ -291,5 +292,6 @@ charts:
 generate-extension:
 	go run ./hack/generate-extension --output example/extension.yaml
 
+## clean: remove what make built and the local landscape's kubeconfig and logs (.cache/ and dev/local/).
 clean:
 	rm -rf $(CACHE_DIR) dev/local

@@ -104,6 +104,8 @@ func AsksForSandbox(pod *corev1.Pod) bool {
 type request struct {
 	// source names what the user wrote, e.g. `annotation runtime.gardener.cloud/sandbox=gvisor`.
 	source string
+	// asks says what source asks for, e.g. `runtime type "kata"` or `the cluster's default sandbox`.
+	asks string
 	// candidates are the classes that satisfy the request, preferred first.
 	candidates []string
 	// fallback tells whether classes outside candidates may serve a pod that the candidates' nodes cannot run (a
@@ -145,7 +147,7 @@ func annotationRequest(pod *corev1.Pod, offer Offer) (*request, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &request{source: source, candidates: candidates, fix: "change the annotation " + apipod.AnnotationSandbox}, nil
+		return &request{source: source, asks: asked(name), candidates: candidates, fix: "change the annotation " + apipod.AnnotationSandbox}, nil
 	}
 	var source string
 	switch {
@@ -158,13 +160,13 @@ func annotationRequest(pod *corev1.Pod, offer Offer) (*request, error) {
 	}
 	// kata-deploy's annotations ask for any sandbox: a pod that names an offered one itself is already sandboxed.
 	if name := pod.Spec.RuntimeClassName; name != nil && slices.Contains(offer.Classes, *name) {
-		return &request{source: source, candidates: []string{*name}, fix: "change spec.runtimeClassName"}, nil
+		return &request{source: source, asks: "a sandbox", candidates: []string{*name}, fix: "change spec.runtimeClassName"}, nil
 	}
 	if len(offer.Classes) == 0 {
 		return nil, apipod.Refuse(apipod.ReasonNotOffered, "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with %s",
 			source, strings.Join(runtimes.Types(), " or "))
 	}
-	return &request{source: source, candidates: offer.defaults(), fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, nil
+	return &request{source: source, asks: "the cluster's default sandbox", candidates: offer.defaults(), fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, nil
 }
 
 // resolve turns a RuntimeClass name or runtime type into the offered classes that satisfy it.
@@ -215,17 +217,39 @@ func apply(pod *corev1.Pod, req *request, offer Offer) error {
 			firstUnmet = unmet
 		}
 	}
-	pools := offer.Pools[req.candidates[0]]
-	where := ""
-	if len(pools) > 0 {
-		where = fmt.Sprintf(" (worker pools %s)", strings.Join(pools, ", "))
-	}
 	if len(req.candidates) == 1 && !req.fallback {
 		return apipod.Refuse(apipod.ReasonConflict, "%s asks for runtime class %q, but the pod's %s matches no node that runs it%s, so the pod would stay Pending: remove that selector, or %s",
-			req.source, req.candidates[0], firstUnmet, where, req.fix)
+			req.source, req.candidates[0], firstUnmet, offer.poolsOf(req.candidates), req.fix)
 	}
-	return apipod.Refuse(apipod.ReasonConflict, "%s asks for a sandbox, but the pod's %s matches no node of the worker pools that offer %s, so the pod would stay Pending: remove that selector, or %s",
-		req.source, firstUnmet, strings.Join(candidates, ", "), req.fix)
+	return apipod.Refuse(apipod.ReasonConflict, "%s asks for %s, but the pod's %s matches no node of the worker pools that offer %s%s, so the pod would stay Pending: remove that selector, or %s",
+		req.source, req.asks, firstUnmet, strings.Join(candidates, ", "), offer.poolsOf(candidates), req.fix)
+}
+
+// poolsOf names the worker pools that offer any of classes, e.g. ` (worker pools gvisor, kata)`, or "" when the
+// offer does not know them.
+func (o Offer) poolsOf(classes []string) string {
+	var pools []string
+	for _, class := range classes {
+		for _, pool := range o.Pools[class] {
+			if !slices.Contains(pools, pool) {
+				pools = append(pools, pool)
+			}
+		}
+	}
+	if len(pools) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (worker pools %s)", strings.Join(pools, ", "))
+}
+
+// asked describes what a sandbox name asks for: a runtime type (its classes) or a runtime class.
+func asked(name string) string {
+	if slices.Contains(runtimes.Types(), name) {
+		if _, isClass := runtimes.TypeOfClass(name); !isClass {
+			return fmt.Sprintf("runtime type %q", name)
+		}
+	}
+	return fmt.Sprintf("runtime class %q", name)
 }
 
 // setClass sets the pod's runtime class and the node selector of its runtime type.
@@ -274,7 +298,7 @@ func DefaultFromNamespace(pod *corev1.Pod, name string, offer Offer) error {
 		}
 		return err
 	}
-	return apply(pod, &request{source: source, candidates: candidates, fallback: true, fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, offer)
+	return apply(pod, &request{source: source, asks: asked(name), candidates: candidates, fallback: true, fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, offer)
 }
 
 func asRefusal(err error, target **apipod.Refusal) bool {

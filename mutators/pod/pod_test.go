@@ -133,7 +133,7 @@ var _ = Describe("DefaultAnnotated", func() {
 		Entry("a required node affinity no pool meets", pod(map[string]string{apipod.AnnotationSandbox: "gvisor"}, affinity(corev1.NodeSelectorRequirement{Key: "worker.gardener.cloud/pool", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"g"}})),
 			full, "conflict", `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0] requirement worker.gardener.cloud/pool NotIn [g] matches no node that runs it`),
 		Entry("the default sandbox on nodes no sandbox pool has", pod(kataDeploy, selecting(map[string]string{"worker.gardener.cloud/pool": "plain"})),
-			full, "conflict", `asks for a sandbox, but the pod's spec.nodeSelector worker.gardener.cloud/pool=plain matches no node of the worker pools that offer gvisor, kata-qemu, kata-fc`),
+			full, "conflict", `asks for the cluster's default sandbox, but the pod's spec.nodeSelector worker.gardener.cloud/pool=plain matches no node of the worker pools that offer gvisor, kata-qemu, kata-fc (worker pools g, k)`),
 	)
 
 	DescribeTable("refuses annotations that look like a request for a sandbox but are none, repeating them",
@@ -183,6 +183,6 @@ var _ = Describe("DefaultFromNamespace", func() {
 
 	It("refuses a pod whose node selectors no sandbox pool meets", func() {
 		Expect(DefaultFromNamespace(pod(nil, selecting(map[string]string{"worker.gardener.cloud/pool": "plain"})), "gvisor", full)).To(MatchError(ContainSubstring(
-			"namespace label runtime.gardener.cloud/sandbox=gvisor asks for a sandbox, but the pod's spec.nodeSelector worker.gardener.cloud/pool=plain matches no node of the worker pools that offer gvisor, kata-qemu, kata-fc")))
+			"namespace label runtime.gardener.cloud/sandbox=gvisor asks for runtime class \"gvisor\", but the pod's spec.nodeSelector worker.gardener.cloud/pool=plain matches no node of the worker pools that offer gvisor, kata-qemu, kata-fc (worker pools g, k)")))
 	})
 })

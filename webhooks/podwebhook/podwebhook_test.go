@@ -188,7 +188,7 @@ var _ = Describe("Handler", func() {
 		Entry("enforced, outside", Target{Version: v136, Offer: offer, Mode: ModeEnforce, Class: "gvisor", Level: apipod.LevelBaseline}, nil, "", false, `namespace team requires runtime class "gvisor"`),
 		Entry("enforced at restricted, in the class but not hardened", Target{Version: v136, Offer: offer, Mode: ModeEnforce, Class: "gvisor", Level: apipod.LevelRestricted}, nil, "gvisor", false, `breaks the Pod Security Standards level "restricted"`),
 		Entry("enforcement level label with an unknown value", Target{Version: v136, Offer: offer, Mode: ModeEnforceLevelUnknown}, nil, "gvisor", false, "the label runtime.gardener.cloud/sandbox-enforce-level of namespace team names no known level (known: baseline, restricted"),
-		Entry("namespace label with an unknown value", Target{Version: v136, Offer: offer, Mode: ModeNamespaceUnknown}, nil, "", false, "the label runtime.gardener.cloud/sandbox of namespace team names no known runtime class"),
+		Entry("namespace label with an unknown value", Target{Version: v136, Offer: offer, Mode: ModeNamespaceUnknown}, nil, "", false, "the label runtime.gardener.cloud/sandbox of namespace team names no known runtime class (known: gvisor, kata-qemu, kata-clh, kata-fc; or a runtime type: gvisor, kata); fix the namespace label (`kubectl get namespace team -L runtime.gardener.cloud/sandbox` shows its value)"),
 		Entry("enforcement label with an unknown value", Target{Version: v136, Offer: offer, Mode: ModeEnforceUnknown}, nil, "gvisor", false, "so no pod can comply"),
 		Entry("a shoot that offers nothing", Target{Version: v136, Mode: ModeAnnotated}, map[string]string{apipod.AnnotationUntrustedWorkload: "true"}, "", false, "no worker pool of this cluster offers one"),
 	)
