@@ -9,6 +9,8 @@ KUBE_APISERVER := $(BIN_DIR)/kube-apiserver
 KUBECTL        := $(BIN_DIR)/kubectl
 KATA_CONFIG_CHECK := $(BIN_DIR)/kata-config-check
 RUN_LOCAL      := $(BIN_DIR)/run-local
+RESOURCE_MANAGER := $(BIN_DIR)/gardener-resource-manager
+KUBE_CONTROLLERS := $(BIN_DIR)/kube-controllers
 TOOLS_MOD      := hack/tools/go.mod hack/tools/go.sum
 TEST_FLAGS     ?= -count=1 -timeout 45m
 STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -36,8 +38,10 @@ all: verify test
 build:
 	go build $(GO_PACKAGES)
 
-## control-plane: build etcd and kube-apiserver from Go modules into .cache/bin (reused until hack/tools changes).
-control-plane: $(ETCD) $(KUBE_APISERVER)
+## control-plane: build etcd and kube-apiserver from Go modules into .cache/bin (reused until hack/tools changes),
+## and what plays the shoot's control plane for the ManagedResources: gardener-resource-manager (from the Gardener
+## module of go.mod) and kube-controller-manager's DaemonSet controller and garbage collector (hack/tools/cmd/kube-controllers).
+control-plane: $(ETCD) $(KUBE_APISERVER) $(RESOURCE_MANAGER) $(KUBE_CONTROLLERS)
 
 ## kubectl: build kubectl from Go modules into .cache/bin, for the local landscape.
 kubectl: $(KUBECTL)
@@ -49,6 +53,15 @@ $(ETCD): $(TOOLS_MOD) hack/tools/cmd/etcd/main.go
 $(KUBE_APISERVER): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -ldflags "$(KUBE_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+# gardener-resource-manager is pinned by hack/resourcemanager/tools.go to the Gardener version of go.mod.
+$(RESOURCE_MANAGER): go.mod go.sum
+	@mkdir -p $(BIN_DIR)
+	go build -o $@ github.com/gardener/gardener/cmd/gardener-resource-manager
+
+$(KUBE_CONTROLLERS): $(TOOLS_MOD) hack/tools/cmd/kube-controllers/main.go
+	@mkdir -p $(BIN_DIR)
+	cd hack/tools && go build -o $@ ./cmd/kube-controllers
 
 $(KUBECTL): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
@@ -103,16 +116,17 @@ vet:
 lint:
 	go run $(STATICCHECK) $(GO_PACKAGES)
 
-## run-local: start the local landscape in the foreground (Ctrl-C stops it); kubeconfig in dev/local/kubeconfig.
+## run-local: start the local landscape in the foreground (Ctrl-C stops it); kubeconfig and logs in dev/local/
+## (RUN_LOCAL_FLAGS=-v shows the logs on the terminal).
 run-local: control-plane $(KUBECTL)
 	go build -o $(RUN_LOCAL) ./test/landscape/run-local
-	$(RUN_LOCAL) --kubectl=$(KUBECTL)
+	$(RUN_LOCAL) --kubectl=$(KUBECTL) $(RUN_LOCAL_FLAGS)
 
-## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host; the
-## ContainerRuntime controller runs when INSTALLER_IMAGE names the installer image.
+## start: run the seed component against the cluster in dev/kubeconfig, webhooks served on this host; INSTALLER_IMAGE
+## overrides the installer image of the image vector.
 start:
 	go run ./cmd/gardener-extension-runtime-sandbox $(START_FLAGS) --webhook-config-cert-dir=$(CACHE_DIR)/start-certs \
-		$(if $(INSTALLER_IMAGE),--installer-image=$(INSTALLER_IMAGE),--disable-containerruntime-controller)
+		$(if $(INSTALLER_IMAGE),--installer-image=$(INSTALLER_IMAGE))
 
 ## start-admission: run the garden admission component against the garden in dev/kubeconfig.
 start-admission:
@@ -223,6 +237,47 @@ $(RELEASE_BINARIES):
 	@mkdir -p $(@D)
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS) -X k8s.io/component-base/version/verflag.programName=$(@F)" \
 		-o $@ ./cmd/$(@F)
+
+# The extension's version (the VERSION file): the images' tag, the charts' appVersion, the registration's chart tags.
+EXTENSION_VERSION := $(shell cat VERSION)
+IMAGES_DIR     := $(CACHE_DIR)/images
+CHARTS_DIR     := $(CACHE_DIR)/charts
+IMAGE_PLATFORMS := amd64 arm64
+
+.PHONY: images charts generate-extension
+
+## images: build the three images (seed component, admission component, installer with its payload) for linux/amd64
+## and linux/arm64 as OCI image layouts in .cache/images/<name>/, tagged with VERSION, without a container engine
+## (hack/build-images), then check them against the charts (hack/images' test). The installer's Kata part needs the
+## filesystem of the pinned kata-deploy image of each platform (`go run ./hack/kata-payload image` names it), e.g.
+## extracted with `crane export --platform linux/<arch> <image> - | tar -x -C DIR`: KATA_DEPLOY_ROOT_amd64 and
+## KATA_DEPLOY_ROOT_arm64. Without one (no registry here), that platform's installer image holds stand-ins of those
+## files and the label runtime.gardener.cloud/kata-payload=stand-ins: for tests only, never to be pushed.
+images: payload-binaries
+	@set -e; stand_ins=""; for arch in $(IMAGE_PLATFORMS); do \
+		case $$arch in amd64) root="$(KATA_DEPLOY_ROOT_amd64)";; arm64) root="$(KATA_DEPLOY_ROOT_arm64)";; *) root="";; esac; \
+		if [ -z "$$root" ]; then \
+			root=$(CACHE_DIR)/kata-deploy-stand-ins; rm -rf $$root; go run ./hack/kata-payload stand-ins $$root; \
+			stand_ins="$$stand_ins,$$arch"; \
+			echo "WARNING: no KATA_DEPLOY_ROOT_$$arch: the linux/$$arch installer image holds stand-ins of Kata's artifacts, do not push it" >&2; \
+		fi; \
+		$(MAKE) --no-print-directory payload KATA_DEPLOY_ARCH=$$arch KATA_DEPLOY_ROOT=$$root; \
+		GOOS=linux GOARCH=$$arch $(MAKE) --no-print-directory binaries VERSION=$(EXTENSION_VERSION) \
+			GIT_COMMIT=$(GIT_COMMIT) GIT_TREE_STATE=$(GIT_TREE_STATE) RELEASE_DIR=$(CACHE_DIR)/release/linux-$$arch; \
+	done; \
+	go run ./hack/build-images --version=$(EXTENSION_VERSION) --revision=$(GIT_COMMIT) --kata-stand-ins="$${stand_ins#,}" \
+		--release-dir=$(CACHE_DIR)/release --payload-dir=$(PAYLOAD_DIR) --output=$(IMAGES_DIR)
+	IMAGES_DIR=$(IMAGES_DIR) go test -count=1 ./hack/images
+
+## charts: package the seed chart and the admission chart's runtime and application parts as Helm chart archives in
+## .cache/charts/, versioned VERSION, ready to push to an OCI registry (`helm push`).
+charts:
+	go run ./hack/generate-extension --charts-dir=$(CHARTS_DIR)
+
+## generate-extension: regenerate example/extension.yaml, the operator.gardener.cloud Extension referring to the
+## charts `make charts` packages (a test fails when it is stale).
+generate-extension:
+	go run ./hack/generate-extension --output example/extension.yaml
 
 clean:
 	rm -rf $(CACHE_DIR) dev/local

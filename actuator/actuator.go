@@ -33,6 +33,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/keymutex"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -148,10 +149,19 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 	return nil
 }
 
+// sharedWrites serialises the writes of a namespace's shared ManagedResource. The ContainerRuntimes of a shoot (one
+// per pool and type, reconciled by two controllers with several workers each) and the CA refresh write it at the same
+// time, and gardener's ManagedResource helper creates its immutable, content-named secret with a get-then-create:
+// two writers of the same content would race, and the loser would fail with "already exists".
+var sharedWrites = keymutex.NewHashed(0)
+
 // writeShared writes the ManagedResource shared by the ContainerRuntimes of namespace: the RuntimeClasses the
 // Cluster's Shoot offers plus those of extra (the pool of the ContainerRuntime being reconciled, in case the Cluster
 // lags behind; nil for none), and the pod webhook configurations built for them. It returns the classes it wrote.
 func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra *runtimes.PoolClasses) ([]nodev1.RuntimeClass, error) {
+	sharedWrites.LockKey(namespace)
+	defer func() { _ = sharedWrites.UnlockKey(namespace) }()
+
 	var pools []runtimes.PoolClasses
 	if cluster != nil && cluster.Shoot != nil {
 		pools = runtimes.OfferedByPool(cluster.Shoot)

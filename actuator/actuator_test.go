@@ -3,6 +3,9 @@ package actuator_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -22,6 +25,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
 	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
@@ -186,6 +190,44 @@ var _ = Describe("Actuator", func() {
 			Expect(ds[0].Spec.Selector.MatchLabels).To(Equal(ds[0].Spec.Template.Labels))
 
 			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
+		})
+
+		It("writes the shared ManagedResource of ContainerRuntimes reconciled at the same time without racing for its secret", func() {
+			// Both reconciliations render the same shared content, i.e. the same content-named secret, which Gardener's
+			// helper creates with a get-then-create. The interceptor returns each Get of that secret only once both
+			// reconciliations have read it (or five seconds passed, which the first one waits when the writes are
+			// serialised): unserialised, both would find no secret and one create would fail with "already exists".
+			var arrived atomic.Int32
+			c = fakeclient.NewClientBuilder().WithScheme(newScheme()).WithInterceptorFuncs(interceptor.Funcs{
+				Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+					err := cl.Get(ctx, key, obj, opts...)
+					if _, ok := obj.(*corev1.Secret); ok && strings.Contains(key.Name, ShootManagedResourceName) {
+						arrived.Add(1)
+						deadline := time.After(5 * time.Second)
+						for arrived.Load() < 2 {
+							select {
+							case <-deadline:
+								return err
+							case <-time.After(10 * time.Millisecond):
+							}
+						}
+					}
+					return err
+				},
+			}).Build()
+			a = New(c, Config{InstallerImage: image})
+			cluster := clusterOf(
+				worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}),
+				worker("k", gardencorev1beta1.ContainerRuntime{Type: "kata"}),
+			)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, cr := range []*extensionsv1alpha1.ContainerRuntime{containerRuntime("gvisor", "g", ""), containerRuntime("kata", "k", "")} {
+				wg.Go(func() { errs[i] = a.Reconcile(ctx, log, cr, cluster) })
+			}
+			wg.Wait()
+			Expect(errs).To(HaveEach(Succeed()))
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-qemu", "kata-clh"))
 		})
 
 		It("deploys the kata installer with the pool's classes, even when the Cluster does not know the pool yet", func() {

@@ -52,9 +52,31 @@ var _ = Describe("The admission component chart", func() {
 		}
 	)
 
+	// renderWith renders the chart with both parts; values are the runtime part's, except runtime and application,
+	// which go to the parent chart (each part's enabled switch and values).
 	renderWith := func(values map[string]any) objects {
 		GinkgoHelper()
-		return render(charts.AdmissionChartPath, namespace, values)
+		parent := map[string]any{}
+		runtimePart := map[string]any{}
+		for k, v := range values {
+			switch k {
+			case "runtime", "application":
+				parent[k] = v
+			default:
+				runtimePart[k] = v
+			}
+		}
+		if len(runtimePart) > 0 {
+			r, _ := parent["runtime"].(map[string]any)
+			if r == nil {
+				r = map[string]any{}
+			}
+			for k, v := range runtimePart {
+				r[k] = v
+			}
+			parent["runtime"] = r
+		}
+		return render(charts.AdmissionChartPath, namespace, parent)
 	}
 
 	// parseArgs parses the container's arguments with the binary's own flags.
@@ -98,7 +120,7 @@ var _ = Describe("The admission component chart", func() {
 			Expect(d.Spec.Template.Spec.TopologySpreadConstraints).To(HaveLen(2))
 
 			c := container(d)
-			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/admission-runtime-sandbox:latest"))
+			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/admission-runtime-sandbox:" + chartAppVersion(charts.AdmissionRuntimeChartPath)))
 			Expect(c.Args).To(Equal([]string{
 				"--leader-election=true",
 				"--webhook-config-mode=service",

@@ -6,7 +6,10 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // archiveModTime is the modification time of every file in an archive, fixed so that the same chart always gives
@@ -14,10 +17,16 @@ import (
 var archiveModTime = time.Unix(0, 0).UTC()
 
 // Archive returns the chart in chartPath of Charts as a gzip'ed tar archive, the way Helm packages charts and a
-// ControllerDeployment's helm.rawChart carries them: the chart's files below a folder named like the chart, in
+// ControllerDeployment's helm.rawChart carries them: the chart's files below a folder named like the chart (its
+// Chart.yaml name; a part of a chart, e.g. AdmissionRuntimeChartPath, is archived as a chart of its own), in
 // lexical order. The archive is reproducible: the same files give the same bytes (fixed modification times, owners
 // and modes, and neither time nor name in the gzip header).
 func Archive(chartPath string) ([]byte, error) {
+	name, err := ChartName(chartPath)
+	if err != nil {
+		return nil, err
+	}
+
 	var buf bytes.Buffer
 	gz, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
@@ -33,9 +42,13 @@ func Archive(chartPath string) ([]byte, error) {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", path, err)
 		}
+		rel, err := filepath.Rel(chartPath, path)
+		if err != nil {
+			return err
+		}
 		if err := tw.WriteHeader(&tar.Header{
 			Typeflag: tar.TypeReg,
-			Name:     path,
+			Name:     name + "/" + filepath.ToSlash(rel),
 			Mode:     0o644,
 			Size:     int64(len(data)),
 			ModTime:  archiveModTime,
@@ -57,4 +70,19 @@ func Archive(chartPath string) ([]byte, error) {
 		return nil, fmt.Errorf("closing the gzip stream of chart %s: %w", chartPath, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// ChartName returns the name in the Chart.yaml of the chart in chartPath of Charts.
+func ChartName(chartPath string) (string, error) {
+	data, err := fs.ReadFile(Charts, chartPath+"/Chart.yaml")
+	if err != nil {
+		return "", fmt.Errorf("reading the Chart.yaml of chart %s: %w", chartPath, err)
+	}
+	var chart struct {
+		Name string `json:"name"`
+	}
+	if err := yaml.Unmarshal(data, &chart); err != nil || chart.Name == "" {
+		return "", fmt.Errorf("reading the name of chart %s: %v", chartPath, err)
+	}
+	return chart.Name, nil
 }

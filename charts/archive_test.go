@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,8 +18,11 @@ import (
 )
 
 var _ = Describe("Archive", func() {
-	for _, chartPath := range []string{charts.ExtensionChartPath, charts.AdmissionChartPath} {
-		It("archives "+chartPath+" reproducibly", func() {
+	for _, chartPath := range []string{charts.ExtensionChartPath, charts.AdmissionChartPath, charts.AdmissionRuntimeChartPath, charts.AdmissionApplicationChartPath} {
+		It("archives "+chartPath+" reproducibly, below a folder named like the chart", func() {
+			name, err := charts.ChartName(chartPath)
+			Expect(err).NotTo(HaveOccurred())
+
 			first, err := charts.Archive(chartPath)
 			Expect(err).NotTo(HaveOccurred())
 			second, err := charts.Archive(chartPath)
@@ -47,10 +51,12 @@ var _ = Describe("Archive", func() {
 				Expect(hdr.Mode).To(BeEquivalentTo(0o644))
 				data, err := io.ReadAll(tr)
 				Expect(err).NotTo(HaveOccurred())
-				embedded, err := fs.ReadFile(charts.Charts, hdr.Name)
+				Expect(hdr.Name).To(HavePrefix(name + "/"))
+				embeddedName := chartPath + "/" + strings.TrimPrefix(hdr.Name, name+"/")
+				embedded, err := fs.ReadFile(charts.Charts, embeddedName)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(data).To(Equal(embedded), hdr.Name)
-				names = append(names, hdr.Name)
+				names = append(names, embeddedName)
 			}
 
 			var files []string
@@ -61,7 +67,7 @@ var _ = Describe("Archive", func() {
 				return err
 			})).To(Succeed())
 			Expect(names).To(Equal(files), "every file of the chart, in lexical order")
-			Expect(names).To(ContainElement(chartPath + "/templates/_helpers.tpl"))
+			Expect(names).To(ContainElement(chartPath + "/Chart.yaml"))
 		})
 
 		It("archives "+chartPath+" so that Helm loads it and it renders like the embedded chart", func() {
@@ -69,7 +75,9 @@ var _ = Describe("Archive", func() {
 			Expect(err).NotTo(HaveOccurred())
 			chart, err := loader.LoadArchive(bytes.NewReader(archive))
 			Expect(err).NotTo(HaveOccurred())
-			Expect(chart.Metadata.Name).To(Equal(chartPath))
+			name, err := charts.ChartName(chartPath)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(chart.Metadata.Name).To(Equal(name))
 			Expect(chart.Validate()).To(Succeed())
 
 			fromArchive, err := renderer.RenderArchive(archive, "runtime-sandbox", "extension-runtime-sandbox-x7k2q", gardenletValues())

@@ -11,8 +11,14 @@ import "embed"
 const (
 	// ExtensionChartPath is the chart of the seed component.
 	ExtensionChartPath = "gardener-extension-runtime-sandbox"
-	// AdmissionChartPath is the chart of the garden admission component.
+	// AdmissionChartPath is the chart of the garden admission component, both parts as its subcharts.
 	AdmissionChartPath = "gardener-extension-admission-runtime-sandbox"
+	// AdmissionRuntimeChartPath is the admission component's part for the cluster it runs in (gardener-operator's
+	// runtime cluster).
+	AdmissionRuntimeChartPath = AdmissionChartPath + "/charts/runtime"
+	// AdmissionApplicationChartPath is the admission component's part for the garden (gardener-operator's virtual
+	// cluster).
+	AdmissionApplicationChartPath = AdmissionChartPath + "/charts/application"
 	// InstallerChartPath is the internal chart of a pool's installer DaemonSet and its RBAC.
 	InstallerChartPath = "internal/installer"
 	// RuntimeClassesChartPath is the internal chart of a shoot's RuntimeClasses.

@@ -89,9 +89,9 @@ var _ = Describe("The seed component chart", func() {
 			}
 		})
 
-		It("passes the flags the binary knows, with leader election, the webhook service and the installer image", func() {
+		It("passes the flags the binary knows, with leader election and the webhook service, the installer image left to the image vector", func() {
 			c := container(get[*appsv1.Deployment](objs, "Deployment", name))
-			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox:latest"))
+			Expect(c.Image).To(Equal("europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox:" + chartAppVersion(charts.ExtensionChartPath)))
 			Expect(c.Args).To(Equal([]string{
 				"--leader-election=true",
 				"--webhook-config-mode=service",
@@ -100,7 +100,6 @@ var _ = Describe("The seed component chart", func() {
 				"--webhook-config-service-port=443",
 				"--metrics-bind-address=:8080",
 				"--health-bind-address=:8081",
-				"--installer-image=europe-docker.pkg.dev/gardener-project/public/gardener/extensions/runtime-sandbox-installer:latest",
 				"--max-concurrent-reconciles=5",
 				"--ignore-operation-annotation=false",
 				"--healthcheck-sync-period=30s",
@@ -209,6 +208,19 @@ var _ = Describe("The seed component chart", func() {
 
 	It("renders the same objects with the values gardenlet adds", func() {
 		Expect(renderWith(gardenletValues())).To(Equal(renderWith(nil)))
+	})
+
+	It("lets an image vector override the binary's images the Gardener way", func() {
+		overwrite := "images:\n- name: runtime-sandbox-installer\n  repository: registry.example/installer\n  tag: v9\n"
+		objs = renderWith(map[string]any{"imageVectorOverwrite": overwrite})
+		cm := get[*corev1.ConfigMap](objs, "ConfigMap", name+"-imagevector-overwrite")
+		Expect(cm.Data).To(HaveKeyWithValue("images_overwrite.yaml", overwrite))
+		d := get[*appsv1.Deployment](objs, "Deployment", name)
+		c := container(d)
+		Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "IMAGEVECTOR_OVERWRITE", Value: "/charts_overwrite/images_overwrite.yaml"}))
+		Expect(c.VolumeMounts).To(ContainElement(corev1.VolumeMount{Name: "imagevector-overwrite", MountPath: "/charts_overwrite", ReadOnly: true}))
+		Expect(d.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("ConfigMap.LocalObjectReference.Name", cm.Name)))
+		Expect(d.Spec.Template.Annotations).To(HaveKey("checksum/imagevector-overwrite"))
 	})
 
 	It("takes the image tags from the version, an explicit tag winning", func() {

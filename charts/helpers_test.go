@@ -3,6 +3,7 @@ package charts_test
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,6 +18,7 @@ import (
 	vpaautoscalingv1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	"github.com/gardener/gardener/pkg/chartrenderer"
@@ -132,4 +134,17 @@ func serviceAccountSubject(name, namespace string) rbacv1.Subject {
 // networkPolicyPorts is the value of a networking.resources.gardener.cloud annotation allowing a TCP port.
 func networkPolicyPorts(port int) string {
 	return fmt.Sprintf(`[{"protocol":"TCP","port":%d}]`, port)
+}
+
+// chartAppVersion returns the appVersion of the chart in chartPath, the default tag of its images.
+func chartAppVersion(chartPath string) string {
+	GinkgoHelper()
+	data, err := fs.ReadFile(charts.Charts, chartPath+"/Chart.yaml")
+	Expect(err).NotTo(HaveOccurred())
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	Expect(yaml.Unmarshal(data, &chart)).To(Succeed())
+	Expect(chart.AppVersion).NotTo(BeEmpty())
+	return chart.AppVersion
 }

@@ -96,3 +96,21 @@ func Names() []string {
 	}
 	return out
 }
+
+// UnsafeAnnotations returns the pod annotation keys of annotations that a runtime reads but does not allow pods to
+// set (e.g. Kata's io.katacontainers.* outside its allowlist), sorted, each with the annotations of its runtime a
+// pod may set.
+func UnsafeAnnotations(annotations map[string]string) map[string][]string {
+	var out map[string][]string
+	for key := range annotations {
+		for _, rt := range all {
+			if !rt.PodAnnotationAllowed(key) {
+				if out == nil {
+					out = map[string][]string{}
+				}
+				out[key] = rt.AllowedPodAnnotations()
+			}
+		}
+	}
+	return out
+}

@@ -25,6 +25,11 @@ type Runtime interface {
 	// NodeLabels returns the node labels the installer sets, to "true", on a node where the runtime works (and
 	// removes where it does not); it may change no other label of its node.
 	NodeLabels() []string
+	// PodAnnotationAllowed tells whether a pod may carry the annotation key: false only for annotations of the
+	// runtime's own that are not on its safe allowlist (AllowedPodAnnotations); others the runtime does not read.
+	PodAnnotationAllowed(key string) bool
+	// AllowedPodAnnotations returns the runtime's own pod annotations a pod may set, in a stable order.
+	AllowedPodAnnotations() []string
 	// Decode decodes, validates and defaults the providerConfig of one container runtime entry, once per request;
 	// nil or empty means the defaults. fldPath is the path of the providerConfig. errs are all problems found, each
 	// with its field path: admission refuses them. cfg is what the pool gets, nil when the problems leave nothing to

@@ -25,6 +25,8 @@ import (
 	"github.com/gardener/gardener/extensions/pkg/controller/healthcheck/general"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	"github.com/gardener/gardener/pkg/utils/kubernetes/health"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 )
@@ -67,11 +69,12 @@ func Checks() []healthcheck.ConditionTypeToHealthCheck {
 }
 
 // ManagedResources checks that both ManagedResources of a ContainerRuntime, its own (installer) and the one shared
-// by the shoot (RuntimeClasses, pod webhook configurations), are applied and healthy, using the extension library's
-// ManagedResource check.
+// by the shoot (RuntimeClasses, pod webhook configurations), are applied and healthy, as gardener-resource-manager
+// reports them (Gardener's health.CheckManagedResource). Unlike the extension library's check, it logs nothing: a
+// ManagedResource that is not applied yet (right after the ContainerRuntime was reconciled) is a state the condition
+// reports, not an error.
 type ManagedResources struct {
-	seed     client.Client
-	provider string
+	seed client.Client
 }
 
 var (
@@ -82,18 +85,27 @@ var (
 // InjectSourceClient injects the seed client.
 func (m *ManagedResources) InjectSourceClient(c client.Client) { m.seed = c }
 
-// SetLoggerSuffix takes the provider (runtime type) the checked extension has.
-func (m *ManagedResources) SetLoggerSuffix(provider, _ string) { m.provider = provider }
+// SetLoggerSuffix is part of healthcheck.HealthCheck; the check does not log.
+func (m *ManagedResources) SetLoggerSuffix(_, _ string) {}
 
 // Check checks the ManagedResources of the ContainerRuntime request names; the first unhealthy one decides.
 func (m *ManagedResources) Check(ctx context.Context, request types.NamespacedName) (*healthcheck.SingleCheckResult, error) {
 	for _, name := range []string{actuator.ManagedResourceName(request.Name), actuator.ShootManagedResourceName} {
-		check := general.CheckManagedResource(name)
-		check.InjectSourceClient(m.seed)
-		check.SetLoggerSuffix(m.provider, extensionsv1alpha1.ContainerRuntimeResource)
-		result, err := check.Check(ctx, request)
-		if err != nil || result.Status != gardencorev1beta1.ConditionTrue {
-			return result, err
+		mr := &resourcesv1alpha1.ManagedResource{}
+		if err := m.seed.Get(ctx, client.ObjectKey{Namespace: request.Namespace, Name: name}, mr); err != nil {
+			if apierrors.IsNotFound(err) {
+				return &healthcheck.SingleCheckResult{
+					Status: gardencorev1beta1.ConditionFalse,
+					Detail: fmt.Sprintf("ManagedResource %s/%s not found", request.Namespace, name),
+				}, nil
+			}
+			return nil, fmt.Errorf("reading ManagedResource %s/%s: %w", request.Namespace, name, err)
+		}
+		if err := health.CheckManagedResource(mr); err != nil {
+			return &healthcheck.SingleCheckResult{
+				Status: gardencorev1beta1.ConditionFalse,
+				Detail: fmt.Sprintf("ManagedResource %s/%s is unhealthy: %v", request.Namespace, name, err),
+			}, nil
 		}
 	}
 	return &healthcheck.SingleCheckResult{Status: gardencorev1beta1.ConditionTrue}, nil

@@ -117,6 +117,12 @@ const RuntimeClassName = "gvisor"
 // ClassNames returns the RuntimeClass names gVisor can offer.
 func (r *Runtime) ClassNames() []string { return []string{RuntimeClassName} }
 
+// PodAnnotationAllowed allows every annotation: the runsc handler passes none to gVisor's shim.
+func (r *Runtime) PodAnnotationAllowed(string) bool { return true }
+
+// AllowedPodAnnotations returns none: gVisor reads no pod annotation through this extension's handler.
+func (r *Runtime) AllowedPodAnnotations() []string { return nil }
+
 // NodeLabels returns the node label the installer sets where gVisor works: runtime.gardener.cloud/gvisor-ready.
 func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type)} }
 

@@ -221,15 +221,6 @@ var _ = Describe("the payload layout", func() {
 		Expect(ReleaseCommit).To(HavePrefix(rev))
 		Expect(KataDeployImage).To(HavePrefix("quay.io/kata-containers/kata-deploy:" + Version + "@sha256:"))
 	})
-
-	It("is the kata-deploy image and tree the installer image build copies from (Dockerfile)", func() {
-		data, err := os.ReadFile("../../Dockerfile")
-		Expect(err).NotTo(HaveOccurred())
-		Expect(strings.Split(string(data), "\n")).To(ContainElements(
-			"ARG KATA_DEPLOY_IMAGE="+KataDeployImage,
-			"COPY --from=kata-deploy "+KataDeployRoot+"/ /kata-deploy"+KataDeployRoot+"/",
-		))
-	})
 })
 
 var _ = Describe("CheckPayload", func() {

@@ -82,6 +82,13 @@ func (r *Runtime) ClassNames() []string {
 	return out
 }
 
+// PodAnnotationAllowed tells whether a pod may carry the annotation key: any outside io.katacontainers.*, and the
+// allowlisted ones inside (see AnnotationAllowed).
+func (r *Runtime) PodAnnotationAllowed(key string) bool { return AnnotationAllowed(key) }
+
+// AllowedPodAnnotations returns Kata's annotations a pod may set (see AllowedAnnotations).
+func (r *Runtime) AllowedPodAnnotations() []string { return AllowedAnnotations() }
+
 // NodeLabels returns the node labels the installer sets where Kata works: runtime.gardener.cloud/kata-ready and
 // kata-deploy's katacontainers.io/kata-runtime.
 func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type), RuntimeLabel} }

@@ -1,7 +1,8 @@
 // Package landscape starts the local Gardener landscape that the integration tests and `make run-local` share:
 // etcd and kube-apiserver (built from Go modules by the Makefile), gardener-apiserver in-process behind the
-// aggregator, the Gardener extension CRDs and the ManagedResource CRD, the sample objects a Shoot needs, and the extension's webhooks
-// registered over TLS. One API server plays garden, seed and shoot.
+// aggregator, the Gardener extension CRDs and the ManagedResource CRD, the sample objects a Shoot needs, the extension's
+// webhooks registered over TLS, and gardener-resource-manager with kube-controllers (processes built by the Makefile)
+// to apply the extension's ManagedResources. One API server plays garden, seed and shoot.
 package landscape
 
 import (
@@ -41,7 +42,8 @@ type Options struct {
 
 // Landscape is a running local Gardener API with an admin identity.
 type Landscape struct {
-	env *gardenerenvtest.GardenerTestEnvironment
+	env    *gardenerenvtest.GardenerTestEnvironment
+	assets string
 
 	// Config is the admin REST config.
 	Config *rest.Config
@@ -86,7 +88,7 @@ func Start(ctx context.Context, opts Options) (*Landscape, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("starting the control plane: %w", err), env.Stop())
 	}
-	l := &Landscape{env: env}
+	l := &Landscape{env: env, assets: assets}
 	if err := l.init(ctx, cfg); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}

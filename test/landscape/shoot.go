@@ -3,9 +3,7 @@ package landscape
 import (
 	"context"
 	"fmt"
-	"slices"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,41 +11,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
-	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
-	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
-	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
-// BootstrapShoot makes the landscape play the sample Shoot: it creates the RuntimeClasses its pools offer (and runc) and
-// deploys the pod webhook configurations built for it, pointing to seed's webhook server with the CA of seed's
-// webhooks, and waits until an annotated pod is defaulted.
-func (l *Landscape) BootstrapShoot(ctx context.Context, seed *Component) error {
-	shoot, err := SampleShoot()
-	if err != nil {
-		return err
-	}
-	offered := runtimes.OfferedClasses(shoot)
-	// Besides the sandbox classes, a plain runc class, as many clusters have one.
-	for _, rc := range append(slices.Clone(offered), nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"}) {
-		if err := l.Client.Create(ctx, &rc); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating RuntimeClass %s: %w", rc.Name, err)
-		}
-	}
+// RuncRuntimeClass is a plain runc RuntimeClass, as many clusters have one of their own; the landscape's shoot has
+// it besides the sandbox classes the extension deploys.
+var RuncRuntimeClass = nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc"}, Handler: "runc"}
 
-	seedConfig := &admissionregistrationv1.MutatingWebhookConfiguration{}
-	if err := l.Client.Get(ctx, client.ObjectKey{Name: "gardener-extension-" + seedapp.Name}, seedConfig); err != nil {
-		return fmt.Errorf("reading the seed component's webhook configuration for its CA: %w", err)
-	}
-	caBundle := seedConfig.Webhooks[0].ClientConfig.CABundle
-	target := podwebhook.Shoot{Offer: mutatorpod.OfferOf(runtimes.OfferedByPool(shoot)...), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)}
-	mutating, validating := podwebhook.ShootConfigs(target, func(path string) admissionregistrationv1.WebhookClientConfig {
-		return admissionregistrationv1.WebhookClientConfig{URL: new(seed.URL + path), CABundle: caBundle}
-	})
-	for _, obj := range []client.Object{mutating, validating} {
-		if err := l.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
+// WaitForShoot makes the landscape play the sample Shoot's cluster: it creates the cluster's own runc
+// RuntimeClass and waits until gardener-resource-manager has applied what the seed component's ContainerRuntime
+// controller deployed for the Shoot (the sandbox RuntimeClasses and the pod webhook configurations), i.e. until an
+// annotated pod is defaulted. It needs DeployContainerRuntimes and StartShootControllers first.
+func (l *Landscape) WaitForShoot(ctx context.Context, seed *Component) error {
+	runc := RuncRuntimeClass.DeepCopy()
+	if err := l.Client.Create(ctx, runc); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating RuntimeClass %s: %w", runc.Name, err)
 	}
 	return waitUntilReady(ctx, seed.done, l.probePodWebhooks)
 }

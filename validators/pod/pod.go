@@ -6,6 +6,7 @@ package pod
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -50,22 +51,20 @@ type Enforcement struct {
 // Enforce refuses a pod that runs outside e's class or breaks e's Pod Security Standards level, naming every
 // problem at once and saying how to comply.
 func Enforce(pod *corev1.Pod, e Enforcement) error {
-	var problems []string
-	if msg := classProblem(pod, e); msg != "" {
-		problems = append(problems, msg)
-	}
-	violations := Violations(pod, e.Level, e.Version)
-	if len(violations) > 0 {
-		problems = append(problems, fmt.Sprintf("the pod breaks the Pod Security Standards level %q that namespace %s enforces for its sandboxed pods (label %s%s): %s: remove or change these settings, a sandbox does not protect the node from what a pod shares with it",
+	// What the sandbox does not protect the node from: annotations that reconfigure it, and host access.
+	insecure := unsafeAnnotations(pod)
+	if violations := Violations(pod, e.Level, e.Version); len(violations) > 0 {
+		insecure = append(insecure, fmt.Sprintf("the pod breaks the Pod Security Standards level %q that namespace %s enforces for its sandboxed pods (label %s%s): %s: remove or change these settings, a sandbox does not protect the node from what a pod shares with it",
 			e.Level, e.Namespace, apipod.LabelSandboxEnforce, levelLabelHint(e.Level), strings.Join(violations, "; ")))
 	}
+	outside := classProblem(pod, e)
 	switch {
-	case len(problems) == 0:
+	case outside == "" && len(insecure) == 0:
 		return nil
-	case len(violations) > 0 && len(problems) == 1:
-		return apipod.Refuse(apipod.ReasonInsecure, "%s", problems[0])
+	case outside == "":
+		return apipod.Refuse(apipod.ReasonInsecure, "%s", strings.Join(insecure, "; and "))
 	default:
-		return apipod.Refuse(apipod.ReasonEnforced, "%s", strings.Join(problems, "; and "))
+		return apipod.Refuse(apipod.ReasonEnforced, "%s", strings.Join(append([]string{outside}, insecure...), "; and "))
 	}
 }
 
@@ -131,18 +130,37 @@ func Violations(pod *corev1.Pod, level apipod.Level, version psaapi.Version) []s
 	return out
 }
 
-// Warning returns the admission warning for a sandboxed pod outside an enforced namespace that breaks the Pod
-// Security Standards baseline level, or "" when it passes: the sandbox it asked for does not protect the node from
-// what it shares with it.
-func Warning(pod *corev1.Pod, version psaapi.Version) string {
-	violations := Violations(pod, apipod.LevelBaseline, version)
-	if len(violations) == 0 {
-		return ""
+// Warnings returns the admission warnings for a sandboxed pod outside an enforced namespace: that it breaks the Pod
+// Security Standards baseline level (the sandbox it asked for does not protect the node from what it shares with
+// it), and each annotation a sandbox runtime reads but does not take from pods (the node drops it). It returns nil
+// for a pod that passes.
+func Warnings(pod *corev1.Pod, version psaapi.Version) []string {
+	var out []string
+	if violations := Violations(pod, apipod.LevelBaseline, version); len(violations) > 0 {
+		class := ""
+		if pod.Spec.RuntimeClassName != nil {
+			class = fmt.Sprintf(" %q", *pod.Spec.RuntimeClassName)
+		}
+		out = append(out, fmt.Sprintf("the sandbox%s does not protect the node from what this pod shares with it; it breaks the Pod Security Standards level %q: %s",
+			class, apipod.LevelBaseline, strings.Join(violations, "; ")))
 	}
-	class := ""
-	if pod.Spec.RuntimeClassName != nil {
-		class = fmt.Sprintf(" %q", *pod.Spec.RuntimeClassName)
+	for _, problem := range unsafeAnnotations(pod) {
+		out = append(out, problem+"; the node ignores it")
 	}
-	return fmt.Sprintf("the sandbox%s does not protect the node from what this pod shares with it; it breaks the Pod Security Standards level %q: %s",
-		class, apipod.LevelBaseline, strings.Join(violations, "; "))
+	return out
+}
+
+// unsafeAnnotations describes each annotation of pod that a sandbox runtime reads but does not take from pods
+// (e.g. Kata's annotations that choose a hypervisor, kernel or host path), with the ones it takes.
+func unsafeAnnotations(pod *corev1.Pod) []string {
+	unsafe := runtimes.UnsafeAnnotations(pod.Annotations)
+	out := make([]string, 0, len(unsafe))
+	for _, key := range slices.Sorted(maps.Keys(unsafe)) {
+		allowed := "none"
+		if len(unsafe[key]) > 0 {
+			allowed = strings.Join(unsafe[key], ", ")
+		}
+		out = append(out, fmt.Sprintf("the pod's annotation %s=%q is not one a sandbox takes from a pod (allowed: %s): remove it", key, pod.Annotations[key], allowed))
+	}
+	return out
 }

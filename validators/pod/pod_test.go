@@ -103,6 +103,26 @@ var _ = Describe("Enforce", func() {
 		}, `privileged: container "debugger"`),
 	)
 
+	DescribeTable("refuses Kata annotations outside the allowlist, which choose what runs on the node",
+		func(key string) {
+			err := Enforce(pod(func(p *corev1.Pod) { p.Annotations = map[string]string{key: "x"} }), baseline)
+			Expect(err).To(MatchError(ContainSubstring(`the pod's annotation ` + key + `="x" is not one a sandbox takes from a pod (allowed: `)))
+			Expect(err.(*apipod.Refusal).Reason).To(Equal("insecure"))
+		},
+		Entry("a configuration file on the host", "io.katacontainers.config_path"),
+		Entry("the hypervisor's binary", "io.katacontainers.config.hypervisor.path"),
+		Entry("the guest kernel", "io.katacontainers.config.hypervisor.kernel"),
+		Entry("kernel parameters", "io.katacontainers.config.hypervisor.kernel_params"),
+		Entry("virtiofsd's arguments", "io.katacontainers.config.hypervisor.virtio_fs_extra_args"),
+		Entry("guest seccomp off", "io.katacontainers.config.runtime.disable_guest_seccomp"),
+	)
+
+	It("admits Kata annotations on the allowlist", func() {
+		Expect(Enforce(pod(func(p *corev1.Pod) {
+			p.Annotations = map[string]string{"io.katacontainers.config.hypervisor.default_vcpus": "2"}
+		}), baseline)).To(Succeed())
+	})
+
 	It("reports a pod outside the class that also breaks the level with both problems", func() {
 		err := Enforce(pod(func(p *corev1.Pod) {
 			p.Spec.RuntimeClassName = nil
@@ -135,10 +155,16 @@ var _ = Describe("Violations", func() {
 	})
 })
 
-var _ = Describe("Warning", func() {
+var _ = Describe("Warnings", func() {
 	It("names the sandbox and each broken baseline check, and is empty for a pod that passes", func() {
-		Expect(Warning(pod(func(p *corev1.Pod) { p.Spec.HostPID = true }), v136)).To(Equal(
+		Expect(Warnings(pod(func(p *corev1.Pod) { p.Spec.HostPID = true }), v136)).To(ConsistOf(
 			`the sandbox "gvisor" does not protect the node from what this pod shares with it; it breaks the Pod Security Standards level "baseline": host namespaces: hostPID=true`))
-		Expect(Warning(pod(), v136)).To(BeEmpty())
+		Expect(Warnings(pod(), v136)).To(BeEmpty())
+	})
+
+	It("names each Kata annotation a pod may not set, which the node ignores", func() {
+		Expect(Warnings(pod(func(p *corev1.Pod) {
+			p.Annotations = map[string]string{"io.katacontainers.config.hypervisor.kernel": "/evil", "io.katacontainers.config.hypervisor.default_vcpus": "2"}
+		}), v136)).To(ConsistOf(MatchRegexp(`^the pod's annotation io.katacontainers.config.hypervisor.kernel="/evil" is not one a sandbox takes from a pod \(allowed: .*io.katacontainers.config.hypervisor.default_vcpus.*\): remove it; the node ignores it$`)))
 	})
 })

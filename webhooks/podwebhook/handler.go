@@ -98,9 +98,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if err == nil && (target.Mode == ModeAnnotated || target.Mode == ModeNamespace) && pod.Spec.RuntimeClassName != nil {
 		// A sandbox does not make host namespaces, hostPath volumes or privileges safe: say so where no namespace
 		// enforces it.
-		if warning := validatorpod.Warning(pod, target.Version); warning != "" {
-			warnings = append(warnings, warning)
-		}
+		warnings = append(warnings, validatorpod.Warnings(pod, target.Version)...)
 	}
 	runtimeType := metrics.RuntimeNone
 	if pod.Spec.RuntimeClassName != nil {

@@ -16,7 +16,8 @@ app.kubernetes.io/name: {{ include "name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{/* An image reference from an image value with repository and tag; the tag defaults to .Values.version. */}}
+{{/* An image reference from an image value with repository and tag; the tag defaults to .Values.version, and that
+to the chart's appVersion, the extension's version. */}}
 {{- define "imageRef" -}}
-{{ .image.repository }}:{{ .image.tag | default .version | default "latest" }}
+{{ .image.repository }}:{{ .image.tag | default .version }}
 {{- end -}}

@@ -16,9 +16,11 @@ import (
 	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
+	gardenerimagevector "github.com/gardener/gardener/pkg/utils/imagevector"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator/healthcheck"
+	"github.com/gardener/gardener-extension-runtime-sandbox/imagevector"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 
@@ -36,7 +38,7 @@ type controllerOptions struct {
 }
 
 func (o *controllerOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.installerImage, "installer-image", "", "Image of the installer DaemonSet that puts the runtime binaries on the nodes (required unless --disable-containerruntime-controller).")
+	fs.StringVar(&o.installerImage, "installer-image", "", "Image of the installer DaemonSet that puts the runtime binaries on the nodes (default: "+imagevector.InstallerImageName+" of the image vector, which $"+gardenerimagevector.OverrideEnv+" overrides).")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 5, "Maximum number of ContainerRuntimes reconciled at once.")
 	fs.BoolVar(&o.ignoreOperationAnnotation, "ignore-operation-annotation", false, "Reconcile ContainerRuntimes on every change, not only when gardenlet asks by annotation.")
 	fs.BoolVar(&o.disabled, "disable-containerruntime-controller", false, "Serve only the webhooks, without the ContainerRuntime controller and its health checks.")
@@ -50,7 +52,11 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 		return nil
 	}
 	if o.installerImage == "" {
-		return errors.New("--installer-image is required for the ContainerRuntime controller")
+		image, err := imagevector.Image(imagevector.InstallerImageName)
+		if err != nil {
+			return fmt.Errorf("determining the installer image: %w", err)
+		}
+		o.installerImage = image
 	}
 	if o.oscWebhookDisabled() {
 		return errors.New("--disable-webhooks=osc needs --disable-containerruntime-controller: the controller gives the shoots' pod webhooks the CA bundle of the osc webhook's configuration")

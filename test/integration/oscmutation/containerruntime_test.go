@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -138,7 +139,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 })
 
 var _ = Describe("The health checks of the seed component", func() {
-	It("report a ContainerRuntime unhealthy until its ManagedResources are applied and its installer is ready in the shoot, then healthy", func() {
+	It("report a ContainerRuntime as its ManagedResources and installer DaemonSet really are: healthy with no node to run on, unhealthy while a node of the pool lacks a ready installer", func() {
 		cr := gvisorContainerRuntime("gvisor-health")
 		createUntilCleanup(cr)
 
@@ -149,63 +150,30 @@ var _ = Describe("The health checks of the seed component", func() {
 			return *c
 		}
 		waitUntilSucceeded(cr)
-		By("reporting it unhealthy while no gardener-resource-manager has applied its ManagedResources")
+
+		By("gardener-resource-manager applies the ManagedResources; the installer DaemonSet has no node to run on")
+		daemonSet := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: actuator.InstallerNamespace, Name: actuator.InstallerName("gvisor", "gvisor")}}
+		Eventually(func(g Gomega) {
+			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(daemonSet), daemonSet)).To(Succeed())
+			g.Expect(daemonSet.Annotations).To(HaveKeyWithValue("resources.gardener.cloud/origin", ContainSubstring(actuator.ManagedResourceName(cr.Name))))
+			g.Expect(daemonSet.Status.ObservedGeneration).To(Equal(daemonSet.Generation))
+			g.Expect(daemonSet.Status.DesiredNumberScheduled).To(BeZero())
+			c := condition(g)
+			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionTrue), c.Message)
+		}).WithTimeout(time.Minute).Should(Succeed())
+
+		// The landscape has no scheduler and no kubelet: the installer pod stays pending, as on a node that cannot run it.
+		By("adding a node of the pool: the DaemonSet controller creates an installer pod for it, which never runs")
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "gvisor-health-node", Labels: map[string]string{"worker.gardener.cloud/pool": "gvisor"}}}
+		Expect(land.Client.Create(ctx, node)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(land.Client.Delete(ctx, node))).To(Succeed()) })
 		Eventually(func(g Gomega) {
 			c := condition(g)
 			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionFalse))
-			g.Expect(c.Message).To(ContainSubstring("extension-runtime-sandbox-"))
-		}).WithTimeout(time.Minute).Should(Succeed())
-
-		By("playing gardener-resource-manager: the installer DaemonSet is applied into the shoot, the ManagedResources are reported applied and healthy")
-		var daemonSet *appsv1.DaemonSet
-		objs, err := managedresources.GetObjects(ctx, land.Client, cr.Namespace, actuator.ManagedResourceName(cr.Name))
-		Expect(err).NotTo(HaveOccurred())
-		for _, obj := range objs {
-			if ds, ok := obj.(*appsv1.DaemonSet); ok {
-				daemonSet = ds
-			}
-		}
-		Expect(daemonSet).NotTo(BeNil())
-		Expect(land.Client.Create(ctx, daemonSet)).To(Succeed())
-		DeferCleanup(func() { Expect(client.IgnoreNotFound(land.Client.Delete(ctx, daemonSet))).To(Succeed()) })
-
-		By("reporting it unhealthy while the installer is not ready on the pool's nodes")
-		Eventually(func(g Gomega) {
-			markManagedResourcesHealthy(g, cr)
-			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(daemonSet), daemonSet)).To(Succeed())
-			daemonSet.Status = appsv1.DaemonSetStatus{ObservedGeneration: daemonSet.Generation, DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberReady: 1, NumberAvailable: 1, NumberUnavailable: 1}
-			g.Expect(land.Client.Status().Update(ctx, daemonSet)).To(Succeed())
-			c := condition(g)
-			g.Expect(c.Status).To(Equal(gardencorev1beta1.ConditionFalse))
-			g.Expect(c.Message).To(ContainSubstring(`installer of worker pool "gvisor" not ready`))
-		}).WithTimeout(time.Minute).Should(Succeed())
-
-		By("reporting it healthy once the installer is ready on every node")
-		Eventually(func(g Gomega) {
-			markManagedResourcesHealthy(g, cr)
-			g.Expect(land.Client.Get(ctx, client.ObjectKeyFromObject(daemonSet), daemonSet)).To(Succeed())
-			daemonSet.Status = appsv1.DaemonSetStatus{ObservedGeneration: daemonSet.Generation, DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2}
-			g.Expect(land.Client.Status().Update(ctx, daemonSet)).To(Succeed())
-			g.Expect(condition(g).Status).To(Equal(gardencorev1beta1.ConditionTrue))
+			g.Expect(c.Message).To(ContainSubstring(`installer of worker pool "gvisor" not ready on every node`))
 		}).WithTimeout(time.Minute).Should(Succeed())
 	})
 })
-
-// markManagedResourcesHealthy sets the status of the ContainerRuntime's ManagedResources as gardener-resource-manager
-// does once it has applied them and found them healthy.
-func markManagedResourcesHealthy(g Gomega, cr *extensionsv1alpha1.ContainerRuntime) {
-	for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.ShootManagedResourceName} {
-		mr := &resourcesv1alpha1.ManagedResource{}
-		g.Expect(land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, mr)).To(Succeed())
-		mr.Status.ObservedGeneration = mr.Generation
-		mr.Status.Conditions = nil
-		for _, t := range []gardencorev1beta1.ConditionType{resourcesv1alpha1.ResourcesApplied, resourcesv1alpha1.ResourcesHealthy} {
-			mr.Status.Conditions = append(mr.Status.Conditions, gardencorev1beta1.Condition{Type: t, Status: gardencorev1beta1.ConditionTrue, Reason: "Test", Message: "played by the test", LastTransitionTime: metav1.Now(), LastUpdateTime: metav1.Now()})
-		}
-		mr.Status.Conditions = append(mr.Status.Conditions, gardencorev1beta1.Condition{Type: resourcesv1alpha1.ResourcesProgressing, Status: gardencorev1beta1.ConditionFalse, Reason: "Test", Message: "played by the test", LastTransitionTime: metav1.Now(), LastUpdateTime: metav1.Now()})
-		g.Expect(land.Client.Status().Update(ctx, mr)).To(Succeed())
-	}
-}
 
 // gvisorContainerRuntime returns a ContainerRuntime of type gvisor for the sample Shoot's pool gvisor, as gardenlet
 // creates it.

@@ -3,6 +3,7 @@ package poddefaulting_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -24,6 +25,8 @@ var (
 var _ = BeforeSuite(func() {
 	land = setup.Landscape(ctx)
 	seed := setup.Seed(ctx, land)
-	By("deploying the sample Shoot's pod webhook configurations and RuntimeClasses")
-	Expect(land.BootstrapShoot(ctx, seed)).To(Succeed())
+	By("creating the sample Shoot's ContainerRuntimes: gardener-resource-manager applies their RuntimeClasses and pod webhook configurations")
+	_, err := land.DeployContainerRuntimes(ctx, time.Minute)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(land.WaitForShoot(ctx, seed)).To(Succeed())
 })

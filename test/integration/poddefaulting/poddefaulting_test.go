@@ -323,6 +323,17 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 			Expect(land.Client.Create(ctx, hardened)).To(Succeed())
 		})
 
+		It("refuses Kata annotations outside Kata's allowlist, and admits those on it", func() {
+			kataNS := namespace(map[string]string{enforce: "kata"})
+			pod := newPod(kataNS, map[string]string{sandbox: "kata", "io.katacontainers.config.hypervisor.kernel": "/var/evil/vmlinux"})
+			Expect(land.Client.Create(ctx, pod)).To(MatchError(ContainSubstring(
+				`the pod's annotation io.katacontainers.config.hypervisor.kernel="/var/evil/vmlinux" is not one a sandbox takes from a pod (allowed: `)))
+
+			allowed := newPod(kataNS, map[string]string{sandbox: "kata", "io.katacontainers.config.hypervisor.default_vcpus": "2"})
+			Expect(land.Client.Create(ctx, allowed)).To(Succeed())
+			Expect(allowed.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+		})
+
 		It("refuses every pod of a namespace whose level label names no level", func() {
 			typo := namespace(map[string]string{enforce: "gvisor", enforceLevel: "restrictd"})
 			Expect(land.Client.Create(ctx, newPod(typo, map[string]string{sandbox: "gvisor"}))).To(MatchError(ContainSubstring(

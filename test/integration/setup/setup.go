@@ -4,6 +4,7 @@ package setup
 
 import (
 	"context"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
@@ -24,11 +25,16 @@ func Landscape(ctx context.Context) *landscape.Landscape {
 	return land
 }
 
-// Seed creates the sample Shoot's seed namespace and Cluster and starts the seed component, with health checks
-// every 2 seconds so that the suites see their conditions change quickly.
+// Seed creates the sample Shoot's seed namespace and Cluster, starts gardener-resource-manager and kube-controllers
+// (the DaemonSet controller and garbage collector), which apply the ManagedResources into the shoot and keep their
+// objects' status, and starts the seed component, with health checks every 2 seconds so that the suites see their
+// conditions change quickly.
 func Seed(ctx context.Context, land *landscape.Landscape) *landscape.Component {
-	ginkgo.By("creating the sample Shoot's namespace and Cluster, and starting the seed component")
+	ginkgo.By("creating the sample Shoot's namespace and Cluster, and starting gardener-resource-manager, kube-controllers and the seed component")
 	gomega.Expect(land.BootstrapSeed(ctx)).To(gomega.Succeed())
+	shoot, err := land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: ginkgo.GinkgoWriter, HealthSyncPeriod: 15 * time.Second})
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	ginkgo.DeferCleanup(func() { gomega.Expect(shoot.Stop()).To(gomega.Succeed()) })
 	seed, err := land.StartSeed(ctx, "--healthcheck-sync-period=2s")
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.DeferCleanup(func() { gomega.Expect(seed.Stop()).To(gomega.Succeed()) })

@@ -1,6 +1,8 @@
 // Command run-local starts the local landscape (`make run-local`): the real Gardener API with the extension's
-// webhooks registered over TLS and the sample objects a Shoot needs. It writes an admin kubeconfig, prints a line
-// containing "ready" once every webhook answers, and runs in the foreground until interrupted.
+// components and gardener-resource-manager, the sample objects a Shoot needs, and the sample Shoot's seed side. It
+// writes an admin kubeconfig, prints progress lines and one line containing "ready" once every webhook answers,
+// and runs in the foreground until interrupted. The components' logs go to files next to the kubeconfig; -v shows
+// them on the terminal instead.
 package main
 
 import (
@@ -21,39 +23,90 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 )
 
+// Log files in the kubeconfig's directory.
+const (
+	// componentsLog receives what the processes write to stdout and stderr: gardener-apiserver, the admission and
+	// the seed component (all in-process), and etcd and kube-apiserver (-v only; else envtest discards them).
+	componentsLog = "components.log"
+	// shootControllersLog receives gardener-resource-manager's and kube-controllers' logs.
+	shootControllersLog = "gardener-resource-manager.log"
+)
+
 func main() {
 	// controller-runtime registers its own --kubeconfig on the global flag set; this command has its own set.
 	fs := flag.NewFlagSet("run-local", flag.ExitOnError)
-	kubeconfig := fs.String("kubeconfig", "dev/local/kubeconfig", "where to write the admin kubeconfig")
+	kubeconfig := fs.String("kubeconfig", "dev/local/kubeconfig", "where to write the admin kubeconfig; the log files go next to it")
 	kubectl := fs.String("kubectl", "kubectl", "the kubectl to suggest in the ready line")
-	verbose := fs.Bool("v", false, "show the control plane's logs (the extension's logs are always shown)")
+	verbose := fs.Bool("v", false, "show the components' and the control plane's logs on the terminal instead of writing them to files")
 	_ = fs.Parse(os.Args[1:]) // ExitOnError: Parse exits on a bad flag.
 
-	if err := run(*kubeconfig, *kubectl, *verbose); err != nil {
+	logDir := filepath.Dir(*kubeconfig)
+	terminal, err := terminalAndLogs(logDir, *verbose)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "run-local:", err)
+		os.Exit(1)
+	}
+	if err := run(terminal, *kubeconfig, *kubectl, logDir, *verbose); err != nil {
+		fmt.Fprintln(terminal, "run-local:", err)
+		if !*verbose {
+			fmt.Fprintf(terminal, "run-local: the components' logs are in %s\n", logDir)
+		}
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig, kubectl string, verbose bool) (err error) {
+// terminalAndLogs returns where this command's own lines go. Unless verbose, everything else the process writes to
+// its standard output and error (the in-process components log there) goes to the components log file: the
+// terminal keeps a duplicate of the original standard output.
+func terminalAndLogs(logDir string, verbose bool) (io.Writer, error) {
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
+	if verbose {
+		return os.Stdout, nil
+	}
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the log directory: %w", err)
+	}
+	logFile, err := os.Create(filepath.Join(logDir, componentsLog))
+	if err != nil {
+		return nil, fmt.Errorf("creating the components log: %w", err)
+	}
+	fd, err := syscall.Dup(int(os.Stdout.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("duplicating the standard output: %w", err)
+	}
+	terminal := os.NewFile(uintptr(fd), "terminal")
+	for _, std := range []*os.File{os.Stdout, os.Stderr} {
+		if err := syscall.Dup2(int(logFile.Fd()), int(std.Fd())); err != nil {
+			return nil, fmt.Errorf("redirecting %s to the components log: %w", std.Name(), err)
+		}
+	}
+	return terminal, nil
+}
+
+func run(terminal io.Writer, kubeconfig, kubectl, logDir string, verbose bool) (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	say := func(format string, args ...any) { fmt.Fprintf(terminal, format+"\n", args...) }
 
-	var out io.Writer
+	var controlPlaneOutput, shootControllersOutput io.Writer
 	if verbose {
-		out = os.Stderr
-		logf.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
+		controlPlaneOutput, shootControllersOutput = os.Stderr, os.Stderr
 	} else {
-		logf.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+		f, err := os.Create(filepath.Join(logDir, shootControllersLog))
+		if err != nil {
+			return fmt.Errorf("creating the gardener-resource-manager log: %w", err)
+		}
+		defer f.Close()
+		shootControllersOutput = f
+		say("Logs go to %s (-v shows them here)", logDir)
 	}
 
-	fmt.Println("Starting etcd, kube-apiserver and gardener-apiserver ...")
-	l, err := startLandscape(ctx, filepath.Join(filepath.Dir(kubeconfig), "control-plane.log"), out)
+	say("Starting etcd, kube-apiserver and gardener-apiserver ...")
+	l, err := landscape.Start(ctx, landscape.Options{Output: controlPlaneOutput})
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, l.Stop()) }()
-
 	if err := l.WriteKubeconfig(kubeconfig); err != nil {
 		return err
 	}
@@ -61,61 +114,48 @@ func run(kubeconfig, kubectl string, verbose bool) (err error) {
 		return err
 	}
 
-	fmt.Println("Starting the admission component and registering its webhooks ...")
+	say("Starting gardener-resource-manager and kube-controllers ...")
+	if err := l.BootstrapSeed(ctx); err != nil {
+		return err
+	}
+	shoot, err := l.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: shootControllersOutput})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, shoot.Stop()) }()
+
+	say("Starting the admission component and registering its webhooks ...")
 	admission, err := l.StartAdmission(ctx, landscape.LocalAdmissionArgs()...)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, admission.Stop()) }()
 
-	fmt.Println("Starting the seed component and registering its webhooks ...")
-	if err := l.BootstrapSeed(ctx); err != nil {
-		return err
-	}
+	say("Starting the seed component and registering its webhooks ...")
 	seed, err := l.StartSeed(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, seed.Stop()) }()
 
-	fmt.Println("Creating the sample Shoot's ContainerRuntimes and waiting for the controller to reconcile them ...")
+	say("Creating the sample Shoot's ContainerRuntimes and waiting until the controller reconciled them ...")
 	crs, err := l.DeployContainerRuntimes(ctx, 2*time.Minute)
 	if err != nil {
 		return err
 	}
 	for _, cr := range crs {
-		fmt.Printf("ContainerRuntime %s/%s: %s\n", cr.Namespace, cr.Name, cr.Status.LastOperation.State)
+		say("  ContainerRuntime %s/%s: %s", cr.Namespace, cr.Name, cr.Status.LastOperation.State)
 	}
 
-	fmt.Println("Deploying the pod webhook configurations and RuntimeClasses of the sample Shoot ...")
-	if err := l.BootstrapShoot(ctx, seed); err != nil {
+	say("Waiting until gardener-resource-manager applied the sample Shoot's RuntimeClasses and pod webhook configurations ...")
+	if err := l.WaitForShoot(ctx, seed); err != nil {
 		return err
 	}
 
-	fmt.Printf("ready: the local landscape answers at %s; try: %s --kubeconfig %s apply -f example/shoot.yaml\n", l.Config.Host, kubectl, kubeconfig)
+	k := fmt.Sprintf("%s --kubeconfig %s", kubectl, kubeconfig)
+	say("ready: the local landscape answers at %s; try: %s apply -f example/shoot.yaml, then %s get containerruntimes,managedresources -n %s", l.Config.Host, k, k, landscape.SampleShootNamespace)
 	<-ctx.Done()
 	stop() // a second Ctrl-C ends the process at once
-	fmt.Println("Shutting down ...")
+	say("Shutting down ...")
 	return nil
-}
-
-// startLandscape starts the landscape. gardener-apiserver runs in-process and logs to the process's stdout and
-// stderr, so unless a log output is given, both point to logFile while it starts; this command's own lines and
-// the extension's logs still reach the terminal.
-func startLandscape(ctx context.Context, logFile string, out io.Writer) (*landscape.Landscape, error) {
-	if out != nil {
-		return landscape.Start(ctx, landscape.Options{Output: out})
-	}
-	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the log directory: %w", err)
-	}
-	f, err := os.Create(logFile)
-	if err != nil {
-		return nil, fmt.Errorf("creating the control plane log: %w", err)
-	}
-	fmt.Println("Control plane logs go to", logFile)
-	stdout, stderr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = f, f
-	defer func() { os.Stdout, os.Stderr = stdout, stderr }()
-	return landscape.Start(ctx, landscape.Options{})
 }

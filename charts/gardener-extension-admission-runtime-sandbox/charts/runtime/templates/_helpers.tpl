@@ -17,10 +17,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Values.version | default "latest" }}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Values.version | default .Chart.AppVersion }}
 {{- end -}}
 
 {{/* Where the garden kubeconfig is mounted. */}}
 {{- define "gardenKubeconfigDir" -}}
 /etc/gardener-extension-admission-runtime-sandbox/garden
+{{- end -}}
+
+{{/*
+"true" when the garden is a virtual garden, whose API server runs in this cluster but is not this cluster's: set up
+by gardener-operator (gardener.virtualCluster.enabled) or given by a kubeconfig secret.
+*/}}
+{{- define "virtualGarden" -}}
+{{- if or .Values.gardener.virtualCluster.enabled .Values.garden.kubeconfigSecretName }}true{{ end -}}
 {{- end -}}
