@@ -53,7 +53,17 @@ func ConfigPath(h v1alpha1.Hypervisor) string { return NodeLayout.ConfigPath(h) 
 // and the devmapper snapshotter's plugin table, which the script hands to containerd once the pool exists. cfg
 // must be validated and defaulted.
 func NodeConfig(cfg *v1alpha1.KataConfiguration) (*node.Config, error) {
-	out := &node.Config{}
+	// Earlier versions put the snapshotter's table, exactly this, into containerd's main configuration.
+	earlierTable, err := node.AddPlugin([]string{DevmapperPluginName}, map[string]any{
+		"root_path":       DevmapperRootPath,
+		"pool_name":       DevmapperPoolName,
+		"base_image_size": "10GB",
+		"discard_blocks":  true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &node.Config{ObsoletePlugins: []extensionsv1alpha1.PluginConfig{earlierTable}}
 	for _, h := range cfg.Hypervisors {
 		values := map[string]any{
 			"runtime_type": RuntimeType,

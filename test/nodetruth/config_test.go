@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"path/filepath"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
+	"github.com/pelletier/go-toml/v2"
 
 	gvisorv1alpha1 "github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
 	katav1alpha1 "github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
@@ -131,7 +133,12 @@ var _ = Describe("the mutated OSC through gardener-node-agent and containerd con
 
 			// The devmapper snapshotter is never in containerd's main configuration: the setup script hands its plugin
 			// table over only once the thin-pool exists (see devmapper_test.go). node-agent writes nothing where
-			// containerd imports configuration from.
+			// containerd imports configuration from, in every config version.
+			var imports struct {
+				Imports []string `toml:"imports"`
+			}
+			Expect(toml.Unmarshal(config, &imports)).To(Succeed())
+			Expect(imports.Imports).To(ContainElement(filepath.Dir(kata.DevmapperDropInPath) + "/*.toml"))
 			devmapper, err := nodetruth.PluginConfig(dump, kata.DevmapperPluginName)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(devmapper["pool_name"]).To(Or(BeNil(), BeEmpty()))
