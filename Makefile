@@ -67,7 +67,7 @@ $(KUBECTL): $(TOOLS_MOD)
 	@mkdir -p $(BIN_DIR)
 	cd hack/tools && go build -ldflags "$(subst kube-apiserver,kubectl,$(KUBE_LDFLAGS))" -o $@ k8s.io/kubernetes/cmd/kubectl
 
-## node-packages: install containerd and runsc from Debian's packages when they are missing (needs root or sudo).
+## node-packages: install containerd, runsc, shellcheck and systemd-analyze from Debian's packages when missing (needs root or sudo).
 node-packages:
 	hack/install-node-packages.sh
 

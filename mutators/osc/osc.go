@@ -4,8 +4,11 @@
 package osc
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
@@ -56,9 +59,13 @@ func Mutate(osc *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1be
 }
 
 // Merge adds cfg to osc: a plugin entry replaces one at the same path, a file one at the same path and a unit one
-// of the same name, so that merging twice yields the same object.
+// of the same name, so that merging twice yields the same object. Plugin entries equal to one of cfg's
+// ObsoletePlugins are removed first.
 func Merge(osc *extensionsv1alpha1.OperatingSystemConfig, cfg *node.Config) {
 	containerd := osc.Spec.CRIConfig.Containerd
+	containerd.Plugins = slices.DeleteFunc(containerd.Plugins, func(p extensionsv1alpha1.PluginConfig) bool {
+		return slices.ContainsFunc(cfg.ObsoletePlugins, func(obsolete extensionsv1alpha1.PluginConfig) bool { return samePlugin(p, obsolete) })
+	})
 	for _, p := range cfg.Plugins {
 		containerd.Plugins = upsert(containerd.Plugins, p, func(a, b extensionsv1alpha1.PluginConfig) bool { return slices.Equal(a.Path, b.Path) })
 	}
@@ -68,6 +75,21 @@ func Merge(osc *extensionsv1alpha1.OperatingSystemConfig, cfg *node.Config) {
 	for _, u := range cfg.Units {
 		osc.Spec.Units = upsert(osc.Spec.Units, u, func(a, b extensionsv1alpha1.Unit) bool { return a.Name == b.Name })
 	}
+}
+
+// samePlugin tells whether a and b are the same entry: the same operation, path and values (compared as JSON).
+func samePlugin(a, b extensionsv1alpha1.PluginConfig) bool {
+	if !slices.Equal(a.Path, b.Path) || !apiequality.Semantic.DeepEqual(a.Op, b.Op) || (a.Values == nil) != (b.Values == nil) {
+		return false
+	}
+	if a.Values == nil {
+		return true
+	}
+	var aValues, bValues any
+	if json.Unmarshal(a.Values.Raw, &aValues) != nil || json.Unmarshal(b.Values.Raw, &bValues) != nil {
+		return false
+	}
+	return apiequality.Semantic.DeepEqual(aValues, bValues)
 }
 
 func upsert[T any](items []T, item T, same func(a, b T) bool) []T {

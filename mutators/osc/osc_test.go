@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -131,7 +132,8 @@ var _ = Describe("Mutate", func() {
 		},
 		Entry("defaults", "", []string{"kata-qemu", "kata-clh"}, 0),
 		Entry("qemu only", `{`+kataAPI+`,"hypervisors":["qemu"]}`, []string{"kata-qemu"}, 0),
-		Entry("firecracker brings devmapper", `{`+kataAPI+`,"hypervisors":["fc"]}`, []string{"kata-fc", "io.containerd.snapshotter.v1.devmapper"}, 1),
+		// The devmapper snapshotter's table is a file the setup unit hands to containerd, never a plugin entry.
+		Entry("firecracker brings the devmapper setup unit", `{`+kataAPI+`,"hypervisors":["fc"]}`, []string{"kata-fc"}, 1),
 	)
 
 	It("is idempotent for both runtimes on one pool", func() {
@@ -145,7 +147,7 @@ var _ = Describe("Mutate", func() {
 		Expect(Mutate(once, shoot, gvisor.New())).To(Succeed())
 		Expect(Mutate(once, shoot, kata.New())).To(Succeed())
 		Expect(o).To(Equal(once))
-		Expect(handlers(o)).To(Equal([]string{"runsc", "kata-qemu", "kata-clh", "kata-fc", "io.containerd.snapshotter.v1.devmapper"}))
+		Expect(handlers(o)).To(Equal([]string{"runsc", "kata-qemu", "kata-clh", "kata-fc"}))
 	})
 
 	It("applies a gVisor configuration stored before this extension judged it without what gardener-extension-runtime-gvisor ignored", func() {
@@ -180,6 +182,26 @@ var _ = Describe("Mutate", func() {
 		Expect(o.Spec.Files[1].Content.Inline.Data).NotTo(Equal(before[1].Content.Inline.Data))
 	})
 })
+
+// devmapperTable returns a plugin entry of the devmapper snapshotter with the given pool; with "containerd-pool" it
+// is the entry earlier versions of this extension put into containerd's main configuration.
+func devmapperTable(poolName string) extensionsv1alpha1.PluginConfig {
+	op := extensionsv1alpha1.AddPluginPathOperation
+	return extensionsv1alpha1.PluginConfig{Op: &op, Path: []string{kata.DevmapperPluginName}, Values: &apiextensionsv1.JSON{Raw: []byte(
+		`{"base_image_size":"10GB","discard_blocks":true,"pool_name":"` + poolName + `","root_path":"/var/lib/containerd/io.containerd.snapshotter.v1.devmapper"}`)}}
+}
+
+var _ = DescribeTable("the devmapper table an earlier version put into containerd's main configuration",
+	func(providerConfig string, table extensionsv1alpha1.PluginConfig, want []string) {
+		o := newOSC("p")
+		o.Spec.CRIConfig.Containerd.Plugins = []extensionsv1alpha1.PluginConfig{table}
+		Expect(Mutate(o, newShoot(pool("p", cr("kata", providerConfig))), kata.New())).To(Succeed())
+		Expect(handlers(o)).To(Equal(want))
+	},
+	Entry("is removed from a pool with Firecracker", `{`+kataAPI+`,"hypervisors":["fc"]}`, devmapperTable("containerd-pool"), []string{"kata-fc"}),
+	Entry("is removed from a pool that no longer has Firecracker", `{`+kataAPI+`,"hypervisors":["qemu"]}`, devmapperTable("containerd-pool"), []string{"kata-qemu"}),
+	Entry("stays when it is someone else's (another pool)", `{`+kataAPI+`,"hypervisors":["fc"]}`, devmapperTable("other-pool"), []string{kata.DevmapperPluginName, "kata-fc"}),
+)
 
 var _ = Describe("plugin values", func() {
 	It("encodes the runsc handler for containerd", func() {

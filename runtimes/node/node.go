@@ -30,6 +30,11 @@ type Config struct {
 	Files []extensionsv1alpha1.File
 	// Units are systemd units on every node.
 	Units []extensionsv1alpha1.Unit
+	// ObsoletePlugins are plugin entries that an earlier version of the runtime added and this one no longer does.
+	// gardenlet writes the OSC's containerd configuration anew at each reconciliation, which drops them; until then,
+	// the OSC mutator removes an entry equal to one of them (same path and values), so that no mutation keeps what
+	// the runtime no longer wants. An entry of the same path with other values is someone else's and stays.
+	ObsoletePlugins []extensionsv1alpha1.PluginConfig
 }
 
 // RuntimeHandlerPath returns the containerd plugin path of the runtime handler with the given name.

@@ -47,7 +47,9 @@ var _ = Describe("Mutator", func() {
 	It("adds the Kata handlers to an OSC of a Kata pool", func() {
 		o := landscape.SampleOSC("osc", "kata")
 		Expect(mutator.Mutate(ctx, o, nil)).To(Succeed())
-		Expect(o.Spec.CRIConfig.Containerd.Plugins).To(HaveLen(3))
+		// kata-qemu and kata-fc; the devmapper snapshotter's table is a file, not a plugin entry.
+		Expect(o.Spec.CRIConfig.Containerd.Plugins).To(HaveEach(HaveField("Path", ContainElement(HavePrefix("kata-")))))
+		Expect(o.Spec.CRIConfig.Containerd.Plugins).To(HaveLen(2))
 	})
 
 	It("leaves the OSC of a pool without sandbox runtimes, and of a pool the Shoot does not have, unchanged", func() {

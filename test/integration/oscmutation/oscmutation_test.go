@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 	. "github.com/onsi/gomega/gstruct"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -108,7 +109,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		Expect(o.Spec.Files).To(ContainElement(HaveField("Path", "/etc/motd")))
 	})
 
-	It("adds the Kata handlers, their configuration files, the devmapper snapshotter, its setup script and unit to a Firecracker pool's OSC", func() {
+	It("adds the Kata handlers, their configuration files, the devmapper snapshotter's table, its setup script and unit to a Firecracker pool's OSC", func() {
 		ns := shootNamespace("", `{`+kataAPI+`,"hypervisors":["qemu","fc"]}`)
 		o := oscIn(ns, "kata-pool", "kata")
 		createEventually(o)
@@ -127,12 +128,51 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 			ContainSubstring("[hypervisor.firecracker]"),
 			ContainSubstring("path = '/var/bin/containerruntimes/kata/3.29.0/bin/firecracker'"),
 		))
-		Expect(plugin(o, "io.containerd.snapshotter.v1.devmapper")).To(HaveKeyWithValue("pool_name", "containerd-pool"))
+		// The snapshotter's table is not in containerd's main configuration: the setup unit hands it to containerd
+		// once the thin-pool exists.
+		Expect(plugin(o, "io.containerd.snapshotter.v1.devmapper")).To(BeNil())
+		Expect(fileContent(o, "/opt/runtime-sandbox/etc/containerd-devmapper.toml")).To(ContainSubstring("pool_name = 'containerd-pool'"))
 		Expect(fileContent(o, "/opt/runtime-sandbox/bin/devmapper-setup.sh")).To(ContainSubstring("thin-pool"))
 		Expect(o.Spec.Units).To(ContainElement(And(
 			HaveField("Name", "runtime-sandbox-devmapper.service"),
 			HaveField("Content", PointTo(ContainSubstring("Before=containerd.service"))),
 		)))
+	})
+
+	It("drops the devmapper table an earlier version put into containerd's main configuration, whoever updates the OSC", func() {
+		ns := shootNamespace("", `{`+kataAPI+`,"hypervisors":["qemu","fc"]}`)
+		o := oscIn(ns, "kata-upgrade", "kata")
+		createEventually(o)
+
+		// The OSC as the earlier version left it: its table among the plugins. An update that keeps what the OSC
+		// has (not gardenlet's, which writes the containerd configuration anew) reaches the webhook with it.
+		op := extensionsv1alpha1.AddPluginPathOperation
+		earlier := extensionsv1alpha1.PluginConfig{Op: &op, Path: []string{"io.containerd.snapshotter.v1.devmapper"}, Values: &apiextensionsv1.JSON{Raw: []byte(
+			`{"root_path":"/var/lib/containerd/io.containerd.snapshotter.v1.devmapper","pool_name":"containerd-pool","base_image_size":"10GB","discard_blocks":true}`)}}
+		patch := client.MergeFrom(o.DeepCopy())
+		o.Spec.CRIConfig.Containerd.Plugins = append(o.Spec.CRIConfig.Containerd.Plugins, earlier)
+		Expect(land.Client.Patch(ctx, o, patch)).To(Succeed())
+		Expect(handlerNames(o)).To(Equal([]string{"kata-qemu", "kata-fc"}))
+
+		// The pool no longer has Firecracker; gardenlet's next reconciliation writes the OSC's spec as it renders it.
+		cluster := &extensionsv1alpha1.Cluster{}
+		Expect(land.Client.Get(ctx, client.ObjectKey{Name: ns}, cluster)).To(Succeed())
+		shoot := &gardencorev1beta1.Shoot{}
+		Expect(json.Unmarshal(cluster.Spec.Shoot.Raw, shoot)).To(Succeed())
+		shoot.Spec.Provider.Workers[1].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(`{` + kataAPI + `,"hypervisors":["qemu"]}`)}
+		updated, err := landscape.ClusterFor(ns, shoot)
+		Expect(err).NotTo(HaveOccurred())
+		cluster.Spec = updated.Spec
+		Expect(land.Client.Update(ctx, cluster)).To(Succeed())
+		Eventually(func(g Gomega) {
+			patch := client.MergeFrom(o.DeepCopy())
+			o.Spec = oscIn(ns, "kata-upgrade", "kata").Spec
+			metav1.SetMetaDataAnnotation(&o.ObjectMeta, "gardener.cloud/operation", "reconcile")
+			g.Expect(land.Client.Patch(ctx, o, patch)).To(Succeed())
+			g.Expect(handlerNames(o)).To(Equal([]string{"kata-qemu"}))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Expect(o.Spec.Files).NotTo(ContainElement(HaveField("Path", HavePrefix("/opt/runtime-sandbox/"))))
+		Expect(o.Spec.Units).NotTo(ContainElement(HaveField("Name", "runtime-sandbox-devmapper.service")))
 	})
 
 	It("stores the OSC of a pool without sandbox runtimes unchanged", func() {
@@ -223,9 +263,10 @@ var _ = Describe("The example OSCs in the sample Shoot's namespace", func() {
 	It("stores example/osc-kata.yaml with kata-qemu, kata-fc and the devmapper setup", func() {
 		o := exampleOSC("osc-kata.yaml")
 		createEventually(o)
-		Expect(handlerNames(o)).To(Equal([]string{"kata-qemu", "kata-fc", "io.containerd.snapshotter.v1.devmapper"}))
+		Expect(handlerNames(o)).To(Equal([]string{"kata-qemu", "kata-fc"}))
 		Expect(o.Spec.Files).To(ContainElements(
 			HaveField("Path", "/opt/runtime-sandbox/bin/devmapper-setup.sh"),
+			HaveField("Path", "/opt/runtime-sandbox/etc/containerd-devmapper.toml"),
 			HaveField("Path", "/var/bin/containerruntimes/kata/configuration-qemu.toml"),
 			HaveField("Path", "/var/bin/containerruntimes/kata/configuration-fc.toml"),
 		))
