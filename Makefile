@@ -147,6 +147,16 @@ START_FLAGS = --kubeconfig=dev/kubeconfig \
 	--health-bind-address=127.0.0.1:$$(( $(LOCAL_PORTS) + 1 )) \
 	--log-format=text
 
+.PHONY: fuzz soak
+
+## fuzz: run every native Go fuzz target (func FuzzXxx) one after another, each for FUZZTIME (default 10m) with
+## FUZZ_PARALLEL workers (default 1: the machine is shared); FUZZ_TARGETS="./pkg:FuzzName ..." picks some. A crasher
+## lands in the package's testdata/fuzz/FuzzName/, where `make test` runs it with the seed corpus from then on.
+FUZZTIME      ?= 10m
+FUZZ_PARALLEL ?= 1
+fuzz:
+	FUZZTIME=$(FUZZTIME) FUZZ_PARALLEL=$(FUZZ_PARALLEL) FUZZ_TARGETS="$(FUZZ_TARGETS)" hack/fuzz.sh
+
 .PHONY: generate-controller-registration
 
 ## generate-controller-registration: regenerate example/controller-registration.yaml, the ControllerRegistration and
