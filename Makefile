@@ -148,6 +148,27 @@ START_FLAGS = --kubeconfig=dev/kubeconfig \
 	--health-bind-address=127.0.0.1:$$(( $(LOCAL_PORTS) + 1 )) \
 	--log-format=text
 
+.PHONY: fuzz soak
+
+## fuzz: run every native Go fuzz target (func FuzzXxx) one after another, each for FUZZTIME (default 10m) with
+## FUZZ_PARALLEL workers (default 1: the machine is shared); FUZZ_TARGETS="./pkg:FuzzName ..." picks some. A crasher
+## lands in the package's testdata/fuzz/FuzzName/, where `make test` runs it with the seed corpus from then on.
+FUZZTIME      ?= 10m
+FUZZ_PARALLEL ?= 1
+fuzz:
+	FUZZTIME=$(FUZZTIME) FUZZ_PARALLEL=$(FUZZ_PARALLEL) FUZZ_TARGETS="$(FUZZ_TARGETS)" hack/fuzz.sh
+
+## soak: SOAKTIME (default 10m) of mixed admission load (valid and invalid requests of the Shoot, OSC and pod
+## webhooks, SOAK_RATE per second, default 100) over TLS against the seed and admission components, each run as its
+## own process against the test control plane; prints RSS, open descriptors and goroutines (start, peak, end) and
+## fails on a server-side error, an unexpected answer or growth that does not level off. Not part of `make test`.
+SOAKTIME  ?= 10m
+SOAK_RATE ?= 100
+soak: control-plane
+	go build -o $(BIN_DIR)/gardener-extension-runtime-sandbox ./cmd/gardener-extension-runtime-sandbox
+	go build -o $(BIN_DIR)/gardener-extension-admission-runtime-sandbox ./cmd/gardener-extension-admission-runtime-sandbox
+	go run ./test/soak --duration=$(SOAKTIME) --rate=$(SOAK_RATE) --bin-dir=$(BIN_DIR)
+
 .PHONY: generate-controller-registration
 
 ## generate-controller-registration: regenerate example/controller-registration.yaml, the ControllerRegistration and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -62,6 +63,13 @@ func NodeConfig(cfg *v1alpha1.GVisorConfiguration) (*node.Config, error) {
 // RunscConfig renders runsc.toml: a [runsc_config] table with the pool's flags, and for debug="true" also the
 // debug log location.
 func RunscConfig(cfg *v1alpha1.GVisorConfiguration) ([]byte, error) {
+	for key, value := range cfg.ConfigFlags {
+		// TOML holds only UTF-8: go-toml would write other bytes as different characters, so runsc would get
+		// another flag than the one asked for. Validation lets no such flag through; this guards other callers.
+		if !utf8.ValidString(key) || !utf8.ValidString(value) {
+			return nil, fmt.Errorf("rendering %s: flag %q with value %q is not valid UTF-8", ConfigPath, key, value)
+		}
+	}
 	flags := maps.Clone(cfg.ConfigFlags)
 	if flags == nil {
 		flags = map[string]string{}
