@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // Log files in the kubeconfig's directory.
@@ -153,7 +154,7 @@ func run(terminal io.Writer, kubeconfig, kubectl, logDir string, verbose bool) (
 	}
 
 	k := fmt.Sprintf("%s --kubeconfig %s", kubectl, kubeconfig)
-	say("ready: the local landscape answers at %s; try: %s apply -f example/shoot.yaml, then %s get containerruntimes,managedresources -n %s", l.Config.Host, k, k, landscape.SampleShootNamespace)
+	say("ready: the local landscape answers at %s; try: %s apply -f example/shoot.yaml, then %s get containerruntimes,managedresources -n %s", l.Config.Host, k, k, samples.ShootNamespace)
 	<-ctx.Done()
 	stop() // a second Ctrl-C ends the process at once
 	say("Shutting down ...")
