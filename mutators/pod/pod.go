@@ -100,6 +100,13 @@ func AsksForSandbox(pod *corev1.Pod) bool {
 	return a[apipod.AnnotationSandbox] != "" || a[apipod.AnnotationUntrustedWorkload] == "true" || a[apipod.AnnotationTrustedSandbox] == "false"
 }
 
+// RefuseUnknownDefault refuses the pods of a namespace whose default label (runtime.gardener.cloud/sandbox) names
+// neither a RuntimeClass nor a runtime type of this extension.
+func RefuseUnknownDefault(namespace string) error {
+	return apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s); fix the namespace label, or choose a sandbox in the pod with the annotation %s",
+		apipod.LabelSandbox, namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), apipod.AnnotationSandbox)
+}
+
 // request is what asks a pod into a sandbox.
 type request struct {
 	// source names what the user wrote, e.g. `annotation runtime.gardener.cloud/sandbox=gvisor`.
