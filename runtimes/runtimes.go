@@ -73,6 +73,20 @@ func classTypes(rts []Runtime) map[string]string {
 	return out
 }
 
+// defaultSandbox is the RuntimeClass that "the cluster's default sandbox" (kata-deploy's and CRI-O's pod
+// annotations) means when the cluster offers it (README: "gvisor when offered, else its first Kata class").
+var defaultSandbox = gvisor.RuntimeClassName
+
+// DefaultFirst returns the RuntimeClass names offered in the order "the cluster's default sandbox" prefers them: the
+// default sandbox first when offered, then the others in their given order (that of the worker pools).
+func DefaultFirst(offered []string) []string {
+	out := slices.Clone(offered)
+	if i := slices.Index(out, defaultSandbox); i > 0 {
+		out = slices.Insert(slices.Delete(out, i, i+1), 0, defaultSandbox)
+	}
+	return out
+}
+
 // All returns every sandbox runtime this extension serves, in a stable order.
 func All() []Runtime {
 	return slices.Clone(all)

@@ -12,7 +12,6 @@ import (
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
@@ -53,14 +52,9 @@ func (o Offer) String() string {
 	return strings.Join(o.Classes, ", ")
 }
 
-// defaults returns the offered classes in the order "the default sandbox" prefers them: gvisor first when offered,
-// then the others in the order of the worker pools.
+// defaults returns the offered classes in the order "the default sandbox" prefers them (runtimes.DefaultFirst).
 func (o Offer) defaults() []string {
-	out := slices.Clone(o.Classes)
-	if i := slices.Index(out, gvisor.RuntimeClassName); i > 0 {
-		out = slices.Insert(slices.Delete(out, i, i+1), 0, gvisor.RuntimeClassName)
-	}
-	return out
+	return runtimes.DefaultFirst(o.Classes)
 }
 
 // ofType returns the offered classes of a runtime type, in offer order.
