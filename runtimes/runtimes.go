@@ -122,10 +122,20 @@ func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
 	return out
 }
 
+// PoolPath returns the field path of worker pool i of a Shoot.
+func PoolPath(i int) *field.Path {
+	return field.NewPath("spec", "provider", "workers").Index(i)
+}
+
+// ContainerRuntimePath returns the field path of container runtime entry j of worker pool i of a Shoot.
+func ContainerRuntimePath(i, j int) *field.Path {
+	return PoolPath(i).Child("cri", "containerRuntimes").Index(j)
+}
+
 // ProviderConfigPath returns the field path of the providerConfig of container runtime entry j of worker pool i of
 // a Shoot.
 func ProviderConfigPath(i, j int) *field.Path {
-	return field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
+	return ContainerRuntimePath(i, j).Child("providerConfig")
 }
 
 // PoolEntry finds the first container runtime entry of type runtimeType in the worker pool named pool of shoot and

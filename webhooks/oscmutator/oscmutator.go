@@ -5,7 +5,6 @@ package oscmutator
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -112,16 +111,9 @@ func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingS
 // in the order of m.Runtimes (e.g. "gvisor+kata"), or metrics.RuntimeNone. Its values are bounded by the subsets
 // of m.Runtimes, so it serves as a metric label.
 func (m *Mutator) requestedRuntimes(obj *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot) string {
-	idx := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool {
-		return w.Name == obj.Labels[v1beta1constants.LabelWorkerPool]
-	})
-	if idx < 0 || shoot.Spec.Provider.Workers[idx].CRI == nil {
-		return metrics.RuntimeNone
-	}
-	requested := shoot.Spec.Provider.Workers[idx].CRI.ContainerRuntimes
 	var types []string
 	for _, rt := range m.Runtimes {
-		if slices.ContainsFunc(requested, func(cr gardencorev1beta1.ContainerRuntime) bool { return cr.Type == rt.Type() }) {
+		if _, _, ok := runtimes.PoolEntry(shoot, obj.Labels[v1beta1constants.LabelWorkerPool], rt.Type()); ok {
 			types = append(types, rt.Type())
 		}
 	}
