@@ -19,7 +19,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
