@@ -93,7 +93,7 @@ func NewActuator(mgr manager.Manager, cfg Config) containerruntime.Actuator {
 }
 
 // New returns the ContainerRuntime actuator working with the given seed client. Its operations are counted in
-// Reconciles.
+// Operations.
 func New(c client.Client, cfg Config) containerruntime.Actuator {
 	if cfg.DeleteTimeout <= 0 {
 		cfg.DeleteTimeout = DefaultDeleteTimeout

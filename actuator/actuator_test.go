@@ -495,13 +495,13 @@ var _ = Describe("metrics", func() {
 		ctx := context.Background()
 		c := fakeclient.NewClientBuilder().WithScheme(newScheme()).Build()
 		a := New(c, Config{InstallerImage: "installer:test"})
-		ok := testutil.ToFloat64(Reconciles.WithLabelValues("gvisor", "reconcile", "succeeded"))
-		failed := testutil.ToFloat64(Reconciles.WithLabelValues("kata", "reconcile", "failed"))
+		ok := testutil.ToFloat64(Operations.WithLabelValues("gvisor", "reconcile", "succeeded"))
+		failed := testutil.ToFloat64(Operations.WithLabelValues("kata", "reconcile", "failed"))
 
 		Expect(a.Reconcile(ctx, logr.Discard(), containerRuntime("gvisor", "pool", ""), clusterOf())).To(Succeed())
 		Expect(a.Reconcile(ctx, logr.Discard(), containerRuntime("kata", "pool", `{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), clusterOf())).NotTo(Succeed())
 
-		Expect(testutil.ToFloat64(Reconciles.WithLabelValues("gvisor", "reconcile", "succeeded"))).To(Equal(ok + 1))
-		Expect(testutil.ToFloat64(Reconciles.WithLabelValues("kata", "reconcile", "failed"))).To(Equal(failed + 1))
+		Expect(testutil.ToFloat64(Operations.WithLabelValues("gvisor", "reconcile", "succeeded"))).To(Equal(ok + 1))
+		Expect(testutil.ToFloat64(Operations.WithLabelValues("kata", "reconcile", "failed"))).To(Equal(failed + 1))
 	})
 })

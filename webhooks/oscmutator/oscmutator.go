@@ -87,7 +87,7 @@ func (m *Mutator) Mutate(ctx context.Context, newObj, _ client.Object) error {
 // mutate does the work of Mutate. It returns the runtime label of obj (see requestedRuntimes), whether it changed
 // obj (OSCs it does not mutate are not copied for the comparison) and, with an error, the refusal reason to count.
 func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingSystemConfig) (runtimeLabel string, mutated bool, reason string, err error) {
-	if obj.DeletionTimestamp != nil || !osc.Requests(obj) {
+	if obj.DeletionTimestamp != nil || !osc.IsPoolReconcileOSC(obj) {
 		return metrics.RuntimeNone, false, "", nil
 	}
 	cluster, err := extensionscontroller.GetCluster(ctx, m.Reader, obj.Namespace)
