@@ -13,8 +13,9 @@
 //     pod webhook configurations built for them (podwebhook.ShootConfigs). Several pools offer the same class (e.g. gvisor), and
 //     gardener-resource-manager does not arbitrate between two ManagedResources that contain the same object
 //     (both would overwrite its origin, and deleting one would delete the object the other still needs). So every
-//     reconciliation writes the shared one from the Cluster's Shoot (plus this pool's classes, in case the Cluster
-//     lags behind), and it is deleted only with the last ContainerRuntime of our types in the namespace.
+//     reconciliation writes the shared one from the Cluster's Shoot plus the namespace's ContainerRuntimes (in case
+//     the Cluster lags behind), the same whichever ContainerRuntime is reconciled last, and it is deleted only with
+//     the last ContainerRuntime of our types in the namespace.
 //
 // On a switch from gardener-extension-runtime-gvisor, the first reconcile of a pool removes that extension's
 // ManagedResources for it (see runtimes.Successor and takeOver).
@@ -92,7 +93,7 @@ func NewActuator(mgr manager.Manager, cfg Config) containerruntime.Actuator {
 }
 
 // New returns the ContainerRuntime actuator working with the given seed client. Its operations are counted in
-// Reconciles.
+// Operations.
 func New(c client.Client, cfg Config) containerruntime.Actuator {
 	if cfg.DeleteTimeout <= 0 {
 		cfg.DeleteTimeout = DefaultDeleteTimeout
@@ -126,8 +127,6 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		// A configuration stored before this extension judged it: the health check reports what is ignored.
 		log.Info("Applying the providerConfig without what this extension ignores", "ignored", decode.LimitedError(errs).Error())
 	}
-	classes := pool.RuntimeClasses()
-
 	if err := a.takeOver(ctx, log, rt, cr); err != nil {
 		return err
 	}
@@ -141,7 +140,7 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 		return fmt.Errorf("creating ManagedResource %s: %w", ManagedResourceName(cr.Name), err)
 	}
 
-	merged, err := a.writeShared(ctx, cr.Namespace, cluster, &runtimes.PoolClasses{Pool: cr.Spec.WorkerPool.Name, Classes: classes})
+	merged, err := a.writeShared(ctx, cr.Namespace, cluster, cr, false)
 	if err != nil {
 		return err
 	}
@@ -156,19 +155,35 @@ func (a *actuator) Reconcile(ctx context.Context, log logr.Logger, cr *extension
 var sharedWrites = keymutex.NewHashed(0)
 
 // writeShared writes the ManagedResource shared by the ContainerRuntimes of namespace: the RuntimeClasses the
-// Cluster's Shoot offers plus those of extra (the pool of the ContainerRuntime being reconciled, in case the Cluster
-// lags behind; nil for none), and the pod webhook configurations built for them. It returns the classes it wrote.
-func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, extra *runtimes.PoolClasses) ([]nodev1.RuntimeClass, error) {
+// Cluster's Shoot offers plus those of the namespace's ContainerRuntimes for pools and types the Shoot does not
+// request (in case the Cluster lags behind), and the pod webhook configurations built for them. current is the
+// ContainerRuntime being reconciled (it counts as it is given, not as stored) or, with gone, deleted (it does not
+// count); nil for none. Its content depends only on the Cluster and the ContainerRuntimes that exist, so
+// reconciliations of several ContainerRuntimes write the same whatever their order. It returns the classes it wrote.
+func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *extensionscontroller.Cluster, current *extensionsv1alpha1.ContainerRuntime, gone bool) ([]nodev1.RuntimeClass, error) {
 	sharedWrites.LockKey(namespace)
 	defer func() { _ = sharedWrites.UnlockKey(namespace) }()
 
-	var pools []runtimes.PoolClasses
-	if cluster != nil && cluster.Shoot != nil {
-		pools = runtimes.OfferedByPool(cluster.Shoot)
+	var except string
+	if current != nil {
+		except = current.Name
 	}
-	if extra != nil && !slices.ContainsFunc(pools, func(p runtimes.PoolClasses) bool { return p.Pool == extra.Pool }) {
-		pools = append(pools, *extra)
+	others, err := a.containerRuntimes(ctx, namespace, except)
+	if err != nil {
+		return nil, err
 	}
+	if current != nil && !gone {
+		others = append(others, *current)
+	}
+	entries := make([]runtimes.PoolRuntime, 0, len(others))
+	for _, cr := range others {
+		entries = append(entries, runtimes.PoolRuntime{Pool: cr.Spec.WorkerPool.Name, Type: cr.Spec.Type, ProviderConfig: cr.Spec.ProviderConfig})
+	}
+	var shoot *gardencorev1beta1.Shoot
+	if cluster != nil {
+		shoot = cluster.Shoot
+	}
+	pools := runtimes.OfferedByPool(shoot, entries...)
 	var lists [][]nodev1.RuntimeClass
 	for _, pool := range pools {
 		lists = append(lists, pool.Classes)
@@ -224,21 +239,29 @@ func mergeClasses(lists ...[]nodev1.RuntimeClass) []nodev1.RuntimeClass {
 }
 
 // Delete deletes the ContainerRuntime's ManagedResource (and the shared RuntimeClasses one if no other
-// ContainerRuntime of our types remains, else it rewrites that one from the Cluster, which no longer offers the
-// classes of a removed pool) and waits until they are gone.
+// ContainerRuntime of our types remains, else it rewrites that one without the deleted ContainerRuntime, from the
+// Cluster if known and the remaining ContainerRuntimes) and waits until they are gone.
 func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
 	names, err := a.deleteManagedResources(ctx, cr, cluster)
 	if err != nil {
 		return err
 	}
+	if err := a.waitUntilDeleted(ctx, cr.Namespace, names); err != nil {
+		return err
+	}
+	log.Info("Deleted ManagedResources", "managedResources", names)
+	return nil
+}
+
+// waitUntilDeleted waits, up to the delete timeout, until the ManagedResources names of namespace are gone.
+func (a *actuator) waitUntilDeleted(ctx context.Context, namespace string, names []string) error {
 	waitCtx, cancel := context.WithTimeout(ctx, a.cfg.DeleteTimeout)
 	defer cancel()
 	for _, name := range names {
-		if err := managedresources.WaitUntilDeleted(waitCtx, a.client, cr.Namespace, name); err != nil {
+		if err := managedresources.WaitUntilDeleted(waitCtx, a.client, namespace, name); err != nil {
 			return fmt.Errorf("waiting for ManagedResource %s to be deleted: %w", name, err)
 		}
 	}
-	log.Info("Deleted ManagedResources", "managedResources", names)
 	return nil
 }
 
@@ -258,8 +281,9 @@ func (a *actuator) Restore(ctx context.Context, log logr.Logger, cr *extensionsv
 }
 
 // Migrate deletes the ManagedResources after setting keepObjects, so that the objects stay in the shoot while the
-// shoot moves to another seed. The shared RuntimeClasses ManagedResource goes too: all ContainerRuntimes of a
-// shoot are migrated together, and Restore recreates it.
+// shoot moves to another seed, and waits until gardener-resource-manager has released them, as Delete does. The
+// shared RuntimeClasses ManagedResource goes too: all ContainerRuntimes of a shoot are migrated together, and Restore
+// recreates it.
 func (a *actuator) Migrate(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, _ *extensionscontroller.Cluster) error {
 	names := []string{ManagedResourceName(cr.Name), ShootManagedResourceName}
 	for _, name := range names {
@@ -270,27 +294,27 @@ func (a *actuator) Migrate(ctx context.Context, log logr.Logger, cr *extensionsv
 			return fmt.Errorf("deleting ManagedResource %s: %w", name, err)
 		}
 	}
+	if err := a.waitUntilDeleted(ctx, cr.Namespace, names); err != nil {
+		return err
+	}
 	log.Info("Released ManagedResources for migration, keeping their objects", "managedResources", names)
 	return nil
 }
 
 // deleteManagedResources deletes the ContainerRuntime's ManagedResource and, if it is the last ContainerRuntime
 // of our types in the namespace that is not being deleted, the shared one; it returns the names it deleted. If it
-// is not the last and the Cluster is known, it rewrites the shared one from the Cluster.
+// is not the last, it rewrites the shared one without it.
 func (a *actuator) deleteManagedResources(ctx context.Context, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) ([]string, error) {
 	names := []string{ManagedResourceName(cr.Name)}
-	last, err := a.lastContainerRuntime(ctx, cr)
+	others, err := a.containerRuntimes(ctx, cr.Namespace, cr.Name)
 	if err != nil {
 		return nil, err
 	}
 	var errs []error
-	switch {
-	case last:
+	if len(others) == 0 {
 		names = append(names, ShootManagedResourceName)
-	case cluster != nil && cluster.Shoot != nil:
-		if _, err := a.writeShared(ctx, cr.Namespace, cluster, nil); err != nil {
-			errs = append(errs, err)
-		}
+	} else if _, err := a.writeShared(ctx, cr.Namespace, cluster, cr, true); err != nil {
+		errs = append(errs, err)
 	}
 	for _, name := range names {
 		if err := managedresources.DeleteForShoot(ctx, a.client, cr.Namespace, name); err != nil {
@@ -300,19 +324,15 @@ func (a *actuator) deleteManagedResources(ctx context.Context, cr *extensionsv1a
 	return names, errors.Join(errs...)
 }
 
-// lastContainerRuntime reports whether no other ContainerRuntime of our types remains in cr's namespace. Ones
+// containerRuntimes returns the ContainerRuntimes of our types in namespace other than the one named except. Ones
 // that are being deleted do not count, so that ContainerRuntimes deleted together (shoot deletion) all clean up.
-func (a *actuator) lastContainerRuntime(ctx context.Context, cr *extensionsv1alpha1.ContainerRuntime) (bool, error) {
+func (a *actuator) containerRuntimes(ctx context.Context, namespace, except string) ([]extensionsv1alpha1.ContainerRuntime, error) {
 	list := &extensionsv1alpha1.ContainerRuntimeList{}
-	if err := a.client.List(ctx, list, client.InNamespace(cr.Namespace)); err != nil {
-		return false, fmt.Errorf("listing ContainerRuntimes in %s: %w", cr.Namespace, err)
+	if err := a.client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing ContainerRuntimes in %s: %w", namespace, err)
 	}
 	types := runtimes.Types()
-	for _, other := range list.Items {
-		if other.Name == cr.Name || other.DeletionTimestamp != nil || !slices.Contains(types, other.Spec.Type) {
-			continue
-		}
-		return false, nil
-	}
-	return true, nil
+	return slices.DeleteFunc(list.Items, func(other extensionsv1alpha1.ContainerRuntime) bool {
+		return other.Name == except || other.DeletionTimestamp != nil || !slices.Contains(types, other.Spec.Type)
+	}), nil
 }

@@ -33,6 +33,7 @@ import (
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	"github.com/gardener/gardener/pkg/resourcemanager/controller/garbagecollector/references"
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	. "github.com/gardener/gardener-extension-runtime-sandbox/actuator"
@@ -192,6 +193,26 @@ var _ = Describe("Actuator", func() {
 			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
 		})
 
+		DescribeTable("writes the same shared ManagedResource whichever ContainerRuntime of a shoot is reconciled last",
+			func(order ...string) {
+				// The Cluster lags behind: it knows pool g, not pool k. Both ContainerRuntimes exist.
+				cluster := clusterOf(worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}))
+				crs := map[string]*extensionsv1alpha1.ContainerRuntime{
+					"g": containerRuntime("gvisor", "g", ""),
+					"k": containerRuntime("kata", "k", `{`+kataAPI+`,"hypervisors":["fc"]}`),
+				}
+				for _, cr := range crs {
+					Expect(c.Create(ctx, cr)).To(Succeed())
+				}
+				for _, pool := range order {
+					Expect(a.Reconcile(ctx, log, crs[pool], cluster)).To(Succeed())
+				}
+				Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-fc"))
+			},
+			Entry("g, then k", "g", "k"),
+			Entry("k, then g", "k", "g"),
+		)
+
 		It("writes the shared ManagedResource of ContainerRuntimes reconciled at the same time without racing for its secret", func() {
 			// Both reconciliations render the same shared content, i.e. the same content-named secret, which Gardener's
 			// helper creates with a get-then-create. The interceptor returns each Get of that secret only once both
@@ -342,13 +363,17 @@ var _ = Describe("Actuator", func() {
 			Expect(err).NotTo(HaveOccurred())
 			return true
 		}
+		// secrets returns the secrets left behind: those of an older content of a ManagedResource carry the
+		// garbage-collectable label, and gardener-resource-manager's garbage collector removes them once unreferenced.
 		secrets := func() []string {
 			GinkgoHelper()
 			list := &corev1.SecretList{}
 			Expect(c.List(ctx, list, client.InNamespace(namespace))).To(Succeed())
 			var names []string
 			for _, s := range list.Items {
-				names = append(names, s.Name)
+				if s.Labels[references.LabelKeyGarbageCollectable] != "true" {
+					names = append(names, s.Name)
+				}
 			}
 			return names
 		}
@@ -377,6 +402,12 @@ var _ = Describe("Actuator", func() {
 			Expect(exists("extension-runtime-sandbox-kata-k")).To(BeFalse())
 			Expect(exists(ShootManagedResourceName)).To(BeFalse())
 			Expect(secrets()).To(BeEmpty())
+		})
+
+		It("removes a deleted pool's RuntimeClasses from the shared ManagedResource when the Cluster is unknown", func() {
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("gvisor", "kata-qemu", "kata-clh"))
+			Expect(a.Delete(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(classNamesOf(objectsOf(ctx, c, ShootManagedResourceName))).To(ConsistOf("kata-qemu", "kata-clh"))
 		})
 
 		It("counts ContainerRuntimes that are being deleted as gone", func() {
@@ -415,7 +446,7 @@ var _ = Describe("Actuator", func() {
 			// The last ContainerRuntime: a gardener-resource-manager finalizer keeps the deleted ManagedResources
 			// visible, so that keepObjects can be checked.
 			c = fakeclient.NewClientBuilder().WithScheme(newScheme()).WithObjects(gvisorCR.DeepCopy()).Build()
-			a = New(c, Config{InstallerImage: image})
+			a = New(c, Config{InstallerImage: image, DeleteTimeout: time.Second})
 			Expect(a.Reconcile(ctx, log, gvisorCR, nil)).To(Succeed())
 			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", ShootManagedResourceName} {
 				mr := &resourcesv1alpha1.ManagedResource{}
@@ -424,7 +455,8 @@ var _ = Describe("Actuator", func() {
 				Expect(c.Update(ctx, mr)).To(Succeed())
 			}
 
-			Expect(a.Migrate(ctx, log, gvisorCR, nil)).To(Succeed())
+			// Migrate waits for the finalizers until the timeout.
+			Expect(a.Migrate(ctx, log, gvisorCR, nil)).To(MatchError(ContainSubstring("extension-runtime-sandbox-gvisor-g")))
 			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", ShootManagedResourceName} {
 				mr := &resourcesv1alpha1.ManagedResource{}
 				Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, mr)).To(Succeed())
@@ -432,6 +464,21 @@ var _ = Describe("Actuator", func() {
 				keep = append(keep, mr.Spec.KeepObjects)
 			}
 			Expect(keep).To(Equal([]*bool{new(true), new(true)}))
+		})
+
+		It("waits for the released ManagedResources to be gone when migrating, up to the timeout", func() {
+			mr := &resourcesv1alpha1.ManagedResource{}
+			Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "extension-runtime-sandbox-gvisor-g"}, mr)).To(Succeed())
+			mr.Finalizers = []string{"resources.gardener.cloud/gardener-resource-manager"}
+			Expect(c.Update(ctx, mr)).To(Succeed())
+			Expect(a.Migrate(ctx, log, gvisorCR, nil)).To(MatchError(ContainSubstring("extension-runtime-sandbox-gvisor-g")))
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
+		})
+
+		It("returns from Migrate once the released ManagedResources are gone", func() {
+			Expect(a.Migrate(ctx, log, gvisorCR, nil)).To(Succeed())
+			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeFalse())
+			Expect(exists(ShootManagedResourceName)).To(BeFalse())
 		})
 
 		It("restores by reconciling", func() {
@@ -448,13 +495,13 @@ var _ = Describe("metrics", func() {
 		ctx := context.Background()
 		c := fakeclient.NewClientBuilder().WithScheme(newScheme()).Build()
 		a := New(c, Config{InstallerImage: "installer:test"})
-		ok := testutil.ToFloat64(Reconciles.WithLabelValues("gvisor", "reconcile", "succeeded"))
-		failed := testutil.ToFloat64(Reconciles.WithLabelValues("kata", "reconcile", "failed"))
+		ok := testutil.ToFloat64(Operations.WithLabelValues("gvisor", "reconcile", "succeeded"))
+		failed := testutil.ToFloat64(Operations.WithLabelValues("kata", "reconcile", "failed"))
 
 		Expect(a.Reconcile(ctx, logr.Discard(), containerRuntime("gvisor", "pool", ""), clusterOf())).To(Succeed())
 		Expect(a.Reconcile(ctx, logr.Discard(), containerRuntime("kata", "pool", `{"apiVersion":"kata.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"KataConfiguration","hypervisors":["vmware"]}`), clusterOf())).NotTo(Succeed())
 
-		Expect(testutil.ToFloat64(Reconciles.WithLabelValues("gvisor", "reconcile", "succeeded"))).To(Equal(ok + 1))
-		Expect(testutil.ToFloat64(Reconciles.WithLabelValues("kata", "reconcile", "failed"))).To(Equal(failed + 1))
+		Expect(testutil.ToFloat64(Operations.WithLabelValues("gvisor", "reconcile", "succeeded"))).To(Equal(ok + 1))
+		Expect(testutil.ToFloat64(Operations.WithLabelValues("kata", "reconcile", "failed"))).To(Equal(failed + 1))
 	})
 })

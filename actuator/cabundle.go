@@ -40,7 +40,7 @@ func RefreshShootWebhooks(ctx context.Context, c client.Client, cfg Config) erro
 			errs = append(errs, fmt.Errorf("reading the Cluster %s: %w", mr.Namespace, err))
 			continue
 		}
-		if _, err := a.writeShared(ctx, mr.Namespace, cluster, nil); err != nil {
+		if _, err := a.writeShared(ctx, mr.Namespace, cluster, nil, false); err != nil {
 			errs = append(errs, fmt.Errorf("refreshing the shoot webhooks of %s: %w", mr.Namespace, err))
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/gardener/gardener/pkg/chartrenderer"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/charts"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
 

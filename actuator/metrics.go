@@ -12,16 +12,16 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 )
 
-// Reconciles counts the actuator's operations on ContainerRuntimes by runtime type, operation (reconcile, delete,
+// Operations counts the actuator's operations on ContainerRuntimes by runtime type, operation (reconcile, delete,
 // force-delete, migrate, restore) and result (succeeded, failed).
-var Reconciles = prometheus.NewCounterVec(prometheus.CounterOpts{
+var Operations = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Namespace: "runtime_sandbox",
 	Name:      "containerruntime_operations_total",
 	Help:      "ContainerRuntime operations of the runtime-sandbox actuator, by runtime type, operation and result.",
 }, []string{"runtime", "operation", "result"})
 
 func init() {
-	metrics.Registry.MustRegister(Reconciles)
+	metrics.Registry.MustRegister(Operations)
 }
 
 // counted is an actuator that counts every operation of the actuator it wraps.
@@ -34,7 +34,7 @@ func count(cr *extensionsv1alpha1.ContainerRuntime, operation string, err error)
 	if err != nil {
 		result = "failed"
 	}
-	Reconciles.WithLabelValues(cr.Spec.Type, operation, result).Inc()
+	Operations.WithLabelValues(cr.Spec.Type, operation, result).Inc()
 	return err
 }
 

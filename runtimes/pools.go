@@ -1,9 +1,12 @@
 package runtimes
 
 import (
+	"cmp"
 	"slices"
 
 	nodev1 "k8s.io/api/node/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
@@ -19,31 +22,59 @@ type PoolClasses struct {
 	Classes []nodev1.RuntimeClass
 }
 
-// OfferedByPool returns, for every worker pool of shoot that offers a sandbox, in pool order, the RuntimeClasses it
-// offers. A pool whose providerConfig leaves nothing to apply offers nothing (admission refuses it).
-func OfferedByPool(shoot *gardencorev1beta1.Shoot) []PoolClasses {
+// PoolRuntime is one container runtime of a worker pool, as a seed's ContainerRuntime stands for it.
+type PoolRuntime struct {
+	// Pool is the worker pool's name.
+	Pool string
+	// Type is the container runtime type.
+	Type string
+	// ProviderConfig is the entry's providerConfig, nil for the defaults.
+	ProviderConfig *runtime.RawExtension
+}
+
+// OfferedByPool returns the RuntimeClasses that the worker pools of shoot (nil for none) offer, by pool: every pool
+// of shoot that offers a sandbox, in pool order, and then, for a pool and type that shoot does not request (a Shoot
+// that lags behind the ContainerRuntimes), the classes of entries, in pool name and runtime order. The result
+// depends only on shoot and the set of entries, not on their order. A pool whose providerConfig leaves nothing to
+// apply offers nothing (admission refuses it).
+func OfferedByPool(shoot *gardencorev1beta1.Shoot, entries ...PoolRuntime) []PoolClasses {
 	var out []PoolClasses
-	for i, pool := range shoot.Spec.Provider.Workers {
-		if pool.CRI == nil {
-			continue
+	requested := map[[2]string]bool{}
+	offer := func(pool string, rt Runtime, providerConfig *runtime.RawExtension, fldPath *field.Path) {
+		requested[[2]string{pool, rt.Type()}] = true
+		cfg, _ := rt.Decode(providerConfig, fldPath)
+		if cfg == nil {
+			return
 		}
-		offered := PoolClasses{Pool: pool.Name}
-		for j, cr := range pool.CRI.ContainerRuntimes {
-			rt, ok := ByType(cr.Type)
-			if !ok {
+		i := slices.IndexFunc(out, func(p PoolClasses) bool { return p.Pool == pool })
+		if i < 0 {
+			out = append(out, PoolClasses{Pool: pool})
+			i = len(out) - 1
+		}
+		out[i].Classes = append(out[i].Classes, cfg.RuntimeClasses()...)
+	}
+	if shoot != nil {
+		for i, pool := range shoot.Spec.Provider.Workers {
+			if pool.CRI == nil {
 				continue
 			}
-			cfg, _ := rt.Decode(cr.ProviderConfig, ProviderConfigPath(i, j))
-			if cfg == nil {
-				continue
+			for j, cr := range pool.CRI.ContainerRuntimes {
+				if rt, ok := ByType(cr.Type); ok {
+					offer(pool.Name, rt, cr.ProviderConfig, ProviderConfigPath(i, j))
+				}
 			}
-			offered.Classes = append(offered.Classes, cfg.RuntimeClasses()...)
-		}
-		if len(offered.Classes) > 0 {
-			out = append(out, offered)
 		}
 	}
-	return out
+	entries = slices.Clone(entries)
+	slices.SortStableFunc(entries, func(a, b PoolRuntime) int {
+		return cmp.Or(cmp.Compare(a.Pool, b.Pool), cmp.Compare(slices.Index(types, a.Type), slices.Index(types, b.Type)))
+	})
+	for _, e := range entries {
+		if rt, ok := ByType(e.Type); ok && !requested[[2]string{e.Pool, e.Type}] {
+			offer(e.Pool, rt, e.ProviderConfig, field.NewPath("spec", "providerConfig"))
+		}
+	}
+	return slices.DeleteFunc(out, func(p PoolClasses) bool { return len(p.Classes) == 0 })
 }
 
 // PoolNodeLabels returns the labels that Gardener and this extension put on a node of pool where the runtimes of the

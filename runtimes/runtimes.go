@@ -73,6 +73,20 @@ func classTypes(rts []Runtime) map[string]string {
 	return out
 }
 
+// defaultSandbox is the RuntimeClass that "the cluster's default sandbox" (kata-deploy's and CRI-O's pod
+// annotations) means when the cluster offers it (README: "gvisor when offered, else its first Kata class").
+var defaultSandbox = gvisor.RuntimeClassName
+
+// DefaultFirst returns the RuntimeClass names offered in the order "the cluster's default sandbox" prefers them: the
+// default sandbox first when offered, then the others in their given order (that of the worker pools).
+func DefaultFirst(offered []string) []string {
+	out := slices.Clone(offered)
+	if i := slices.Index(out, defaultSandbox); i > 0 {
+		out = slices.Insert(slices.Delete(out, i, i+1), 0, defaultSandbox)
+	}
+	return out
+}
+
 // All returns every sandbox runtime this extension serves, in a stable order.
 func All() []Runtime {
 	return slices.Clone(all)
@@ -108,10 +122,20 @@ func OfferedClasses(shoot *gardencorev1beta1.Shoot) []nodev1.RuntimeClass {
 	return out
 }
 
+// PoolPath returns the field path of worker pool i of a Shoot.
+func PoolPath(i int) *field.Path {
+	return field.NewPath("spec", "provider", "workers").Index(i)
+}
+
+// ContainerRuntimePath returns the field path of container runtime entry j of worker pool i of a Shoot.
+func ContainerRuntimePath(i, j int) *field.Path {
+	return PoolPath(i).Child("cri", "containerRuntimes").Index(j)
+}
+
 // ProviderConfigPath returns the field path of the providerConfig of container runtime entry j of worker pool i of
 // a Shoot.
 func ProviderConfigPath(i, j int) *field.Path {
-	return field.NewPath("spec", "provider", "workers").Index(i).Child("cri", "containerRuntimes").Index(j).Child("providerConfig")
+	return ContainerRuntimePath(i, j).Child("providerConfig")
 }
 
 // PoolEntry finds the first container runtime entry of type runtimeType in the worker pool named pool of shoot and

@@ -75,6 +75,32 @@ var _ = Describe("runtimes", func() {
 			}}}}, nil),
 	)
 
+	It("OfferedByPool: adds the ContainerRuntimes' pools and types the Shoot does not request, whatever their order", func() {
+		shoot := &gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
+			pool("g", cr("gvisor", "")),
+		}}}}
+		kataFC := &runtime.RawExtension{Raw: []byte(`{` + kataAPI + `,"hypervisors":["fc"]}`)}
+		entries := []PoolRuntime{
+			{Pool: "k", Type: "kata", ProviderConfig: kataFC},
+			{Pool: "g", Type: "kata"},
+			{Pool: "g", Type: "gvisor", ProviderConfig: kataFC}, // requested by the Shoot: the Shoot's entry counts
+			{Pool: "o", Type: "other"},
+		}
+		names := func(pools []PoolClasses) map[string][]string {
+			out := map[string][]string{}
+			for _, p := range pools {
+				for _, rc := range p.Classes {
+					out[p.Pool] = append(out[p.Pool], rc.Name)
+				}
+			}
+			return out
+		}
+		want := map[string][]string{"g": {"gvisor", "kata-qemu", "kata-clh"}, "k": {"kata-fc"}}
+		Expect(names(OfferedByPool(shoot, entries...))).To(Equal(want))
+		Expect(OfferedByPool(shoot, entries[3], entries[2], entries[1], entries[0])).To(Equal(OfferedByPool(shoot, entries...)))
+		Expect(names(OfferedByPool(nil, entries[0]))).To(Equal(map[string][]string{"k": {"kata-fc"}}))
+	})
+
 	It("finds a pool's entry of a runtime type with the field path of its providerConfig", func() {
 		shoot := &gardencorev1beta1.Shoot{Spec: gardencorev1beta1.ShootSpec{Provider: gardencorev1beta1.Provider{Workers: []gardencorev1beta1.Worker{
 			pool("plain"), pool("k", cr("other", ""), cr("kata", `{`+kataAPI+`}`)),

@@ -72,3 +72,9 @@ const (
 	// ReasonInsecure is a pod of an enforced namespace that the Pod Security Standards refuse.
 	ReasonInsecure = "insecure"
 )
+
+// ShowLabel is the command that shows a namespace's label: the API server does not send the namespace's labels to
+// a webhook, so a refusal for a label's value cannot repeat it and names this command instead.
+func ShowLabel(namespace, label string) string {
+	return fmt.Sprintf("`kubectl get namespace %s -L %s`", namespace, label)
+}

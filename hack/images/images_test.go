@@ -25,8 +25,8 @@ import (
 	"github.com/gardener/gardener/pkg/chartrenderer"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/charts"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/hack/images"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"

@@ -19,10 +19,10 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
-// Requests tells whether osc is one this extension may mutate: a reconcile OSC of a worker pool (label
+// IsPoolReconcileOSC tells whether osc is one this extension may mutate: a reconcile OSC of a worker pool (label
 // worker.gardener.cloud/pool). Whether the pool requests a sandbox runtime is read from the Shoot: gardenlet does
 // not label OSCs with their container runtimes (only nodes carry containerruntime.worker.gardener.cloud/<type>).
-func Requests(osc *extensionsv1alpha1.OperatingSystemConfig) bool {
+func IsPoolReconcileOSC(osc *extensionsv1alpha1.OperatingSystemConfig) bool {
 	return osc.Spec.Purpose == extensionsv1alpha1.OperatingSystemConfigPurposeReconcile &&
 		osc.Labels[v1beta1constants.LabelWorkerPool] != ""
 }
@@ -35,7 +35,7 @@ func Requests(osc *extensionsv1alpha1.OperatingSystemConfig) bool {
 // runtimes.Runtime's Decode; the ContainerRuntime's health check reports it); one that leaves nothing to apply is an
 // error naming the pool and the fields, at most decode.MaxShown of them.
 func Mutate(osc *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot, rt runtimes.Runtime) error {
-	if !Requests(osc) {
+	if !IsPoolReconcileOSC(osc) {
 		return nil
 	}
 	poolName := osc.Labels[v1beta1constants.LabelWorkerPool]

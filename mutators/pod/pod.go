@@ -12,7 +12,6 @@ import (
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
 
@@ -53,14 +52,9 @@ func (o Offer) String() string {
 	return strings.Join(o.Classes, ", ")
 }
 
-// defaults returns the offered classes in the order "the default sandbox" prefers them: gvisor first when offered,
-// then the others in the order of the worker pools.
+// defaults returns the offered classes in the order "the default sandbox" prefers them (runtimes.DefaultFirst).
 func (o Offer) defaults() []string {
-	out := slices.Clone(o.Classes)
-	if i := slices.Index(out, gvisor.RuntimeClassName); i > 0 {
-		out = slices.Insert(slices.Delete(out, i, i+1), 0, gvisor.RuntimeClassName)
-	}
-	return out
+	return runtimes.DefaultFirst(o.Classes)
 }
 
 // ofType returns the offered classes of a runtime type, in offer order.
@@ -98,6 +92,13 @@ func (o Offer) nodeLabels(class string) []map[string]string {
 func AsksForSandbox(pod *corev1.Pod) bool {
 	a := pod.Annotations
 	return a[apipod.AnnotationSandbox] != "" || a[apipod.AnnotationUntrustedWorkload] == "true" || a[apipod.AnnotationTrustedSandbox] == "false"
+}
+
+// RefuseUnknownDefault refuses the pods of a namespace whose default label (runtime.gardener.cloud/sandbox) names
+// neither a RuntimeClass nor a runtime type of this extension.
+func RefuseUnknownDefault(namespace string) error {
+	return apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s); fix the namespace label (%s shows its value), or choose a sandbox in the pod with the annotation %s",
+		apipod.LabelSandbox, namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), apipod.ShowLabel(namespace, apipod.LabelSandbox), apipod.AnnotationSandbox)
 }
 
 // request is what asks a pod into a sandbox.

@@ -33,7 +33,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/bench"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/shootvalidator"
@@ -79,7 +79,7 @@ func BenchmarkAdmission(b *testing.B) {
 func BenchmarkOSCSize(b *testing.B) {
 	h, cluster := oscHandler(b)
 	for _, size := range []int{10 << 10, 100 << 10, 1 << 20, 2 << 20} {
-		osc := landscape.SampleOSC("worker-gvisor", bench.GVisorPool)
+		osc := samples.OSC("worker-gvisor", bench.GVisorPool)
 		osc.Namespace = cluster.Name
 		padOSC(osc, size)
 		review := reviewOf(b, osc, "OperatingSystemConfig", extensionsv1alpha1.SchemeGroupVersion.WithResource("operatingsystemconfigs"))
@@ -161,12 +161,12 @@ func admissionCases(b *testing.B) []handlerCase {
 
 	oscH, cluster := oscHandler(b)
 	oscOf := func(pool string) []byte {
-		osc := landscape.SampleOSC("worker-"+pool, pool)
+		osc := samples.OSC("worker-"+pool, pool)
 		osc.Namespace = cluster.Name
 		return reviewOf(b, osc, "OperatingSystemConfig", extensionsv1alpha1.SchemeGroupVersion.WithResource("operatingsystemconfigs"))
 	}
 
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func admissionCases(b *testing.B) []handlerCase {
 // podPaths returns the serving path of each entry of the sample Shoot's pod webhook configurations, by the entry's
 // name up to its first dot (annotated, namespace-gvisor, enforce-gvisor, ...).
 func podPaths(b *testing.B) map[string]string {
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // Memory is a Go process's memory: its live heap right after a forced garbage collection, the heap spans in use,
@@ -170,7 +170,7 @@ func CreateClusters(ctx context.Context, c client.Client, from, to, workers int)
 func WaitForCluster(ctx context.Context, c client.Client, namespace string, timeout time.Duration) error {
 	var last error
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		osc := landscape.SampleOSC("bench-probe", GVisorPool)
+		osc := samples.OSC("bench-probe", GVisorPool)
 		osc.Namespace = namespace
 		if last = c.Create(ctx, osc, client.DryRunAll); last != nil {
 			return false, nil

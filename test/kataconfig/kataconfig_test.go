@@ -19,12 +19,12 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/mutators/osc"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/nodetruth"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // loaded is what kata-config-check reports for one file.
@@ -87,7 +87,7 @@ func check(files ...string) ([]loaded, error) {
 // kataOSC is the sample Shoot's Kata pool's OSC with all three hypervisors, as the extension mutates it.
 func kataOSC() *extensionsv1alpha1.OperatingSystemConfig {
 	GinkgoHelper()
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	found := false
 	for i, w := range shoot.Spec.Provider.Workers {
@@ -98,7 +98,7 @@ func kataOSC() *extensionsv1alpha1.OperatingSystemConfig {
 		}
 	}
 	Expect(found).To(BeTrue(), "the sample Shoot has a pool kata")
-	o := landscape.SampleOSC("worker-kata", "kata")
+	o := samples.OSC("worker-kata", "kata")
 	Expect(osc.Mutate(o, shoot, kata.New())).To(Succeed())
 	return o
 }

@@ -3,7 +3,6 @@ package landscape
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -12,7 +11,7 @@ import (
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
 	admissionapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-admission-runtime-sandbox/app"
-	"github.com/gardener/gardener-extension-runtime-sandbox/example"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // StartAdmission runs the garden-side admission component (the same command as the binary) in-process, with its
@@ -44,7 +43,7 @@ func (l *Landscape) probeEachRuntime(ctx context.Context, probe *gardencorev1bet
 // invalidProbeShoot is the sample Shoot with only its sandbox pools, with an unknown gVisor flag and an unknown
 // Kata hypervisor.
 func invalidProbeShoot() (*gardencorev1beta1.Shoot, error) {
-	shoot, err := SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		return nil, err
 	}
@@ -66,19 +65,6 @@ func invalidProbeShoot() (*gardencorev1beta1.Shoot, error) {
 		pools = append(pools, pool)
 	}
 	shoot.Spec.Provider.Workers = pools
-	return shoot, nil
-}
-
-// SampleShoot returns example/shoot.yaml as a typed Shoot.
-func SampleShoot() (*gardencorev1beta1.Shoot, error) {
-	data, err := fs.ReadFile(example.Manifests, "shoot.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("reading example/shoot.yaml: %w", err)
-	}
-	shoot := &gardencorev1beta1.Shoot{}
-	if _, _, err := codecs.UniversalDeserializer().Decode(data, nil, shoot); err != nil {
-		return nil, fmt.Errorf("decoding example/shoot.yaml: %w", err)
-	}
 	return shoot, nil
 }
 

@@ -3,6 +3,7 @@ package landscape
 import (
 	"context"
 	"fmt"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -21,7 +22,7 @@ const BinaryPath = extensionsv1alpha1.ContainerDRuntimeContainersBinFolder
 // SampleContainerRuntimes returns the ContainerRuntimes gardenlet creates in the seed for the sample Shoot: one per
 // pool and sandbox runtime, named <type>-<pool>, with the runtime's providerConfig.
 func SampleContainerRuntimes() ([]*extensionsv1alpha1.ContainerRuntime, error) {
-	shoot, err := SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,7 @@ func SampleContainerRuntimes() ([]*extensionsv1alpha1.ContainerRuntime, error) {
 // containerRuntimeFor returns the ContainerRuntime of a pool's runtime, the way gardenlet builds it.
 func containerRuntimeFor(pool gardencorev1beta1.Worker, rt gardencorev1beta1.ContainerRuntime) *extensionsv1alpha1.ContainerRuntime {
 	cr := &extensionsv1alpha1.ContainerRuntime{
-		ObjectMeta: metav1.ObjectMeta{Name: rt.Type + "-" + pool.Name, Namespace: SampleShootNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: rt.Type + "-" + pool.Name, Namespace: samples.ShootNamespace},
 		Spec: extensionsv1alpha1.ContainerRuntimeSpec{
 			DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: rt.Type},
 			BinaryPath:  BinaryPath,

@@ -2,26 +2,21 @@ package landscape
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 	secretsutils "github.com/gardener/gardener/pkg/utils/secrets"
 
 	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
-
-// SampleShootNamespace is the seed namespace of the sample Shoot, where its Cluster and OSCs live.
-const SampleShootNamespace = "shoot--local--sandbox"
 
 // LocalInstallerImage is the installer image the local landscape configures; no node pulls it there.
 const LocalInstallerImage = "runtime-sandbox-installer:local"
@@ -41,19 +36,19 @@ func seedArgs(extraArgs []string) []string {
 // BootstrapSeed creates the seed side of the sample Shoot: its namespace, its Cluster resource, which carries
 // example/shoot.yaml, and its shoot access secret.
 func (l *Landscape) BootstrapSeed(ctx context.Context) error {
-	shoot, err := SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		return err
 	}
-	cluster, err := ClusterFor(SampleShootNamespace, shoot)
+	cluster, err := samples.ClusterFor(samples.ShootNamespace, shoot)
 	if err != nil {
 		return err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SampleShootNamespace, Labels: map[string]string{v1beta1constants.GardenRole: v1beta1constants.GardenRoleShoot}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: samples.ShootNamespace, Labels: map[string]string{v1beta1constants.GardenRole: v1beta1constants.GardenRoleShoot}}}
 	// The landscape plays the shoot too: the extension's clients for the shoot (health checks) use the secret
 	// gardenlet keeps in the shoot's namespace, here with the landscape's own kubeconfig.
 	shootAccess := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: v1beta1constants.SecretNameGardener, Namespace: SampleShootNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: v1beta1constants.SecretNameGardener, Namespace: samples.ShootNamespace},
 		Data:       map[string][]byte{secretsutils.DataKeyKubeconfig: l.Kubeconfig},
 	}
 	for _, obj := range []client.Object{ns, cluster, shootAccess} {
@@ -64,61 +59,12 @@ func (l *Landscape) BootstrapSeed(ctx context.Context) error {
 	return nil
 }
 
-// ClusterFor returns the Cluster resource of a Shoot whose seed namespace is namespace.
-func ClusterFor(namespace string, shoot *gardencorev1beta1.Shoot) (*extensionsv1alpha1.Cluster, error) {
-	shoot = shoot.DeepCopy()
-	shoot.SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind("Shoot"))
-	seed := &gardencorev1beta1.Seed{ObjectMeta: metav1.ObjectMeta{Name: "local"}}
-	seed.SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind("Seed"))
-	profile := &gardencorev1beta1.CloudProfile{ObjectMeta: metav1.ObjectMeta{Name: "local"}}
-	profile.SetGroupVersionKind(gardencorev1beta1.SchemeGroupVersion.WithKind("CloudProfile"))
-
-	raw := func(obj runtime.Object) (runtime.RawExtension, error) {
-		data, err := json.Marshal(obj)
-		return runtime.RawExtension{Raw: data}, err
-	}
-	shootRaw, err := raw(shoot)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the Shoot: %w", err)
-	}
-	seedRaw, _ := raw(seed)
-	profileRaw, _ := raw(profile)
-	return &extensionsv1alpha1.Cluster{
-		ObjectMeta: metav1.ObjectMeta{Name: namespace},
-		Spec:       extensionsv1alpha1.ClusterSpec{Shoot: shootRaw, Seed: &seedRaw, CloudProfile: profileRaw},
-	}, nil
-}
-
-// SampleOSC returns a reconcile OperatingSystemConfig of a pool of the sample Shoot, labelled the way gardenlet
-// labels it (with the pool name; gardenlet puts no container runtime label on OSCs).
-func SampleOSC(name, pool string) *extensionsv1alpha1.OperatingSystemConfig {
-	labels := map[string]string{
-		v1beta1constants.LabelWorkerPool:                                    pool,
-		v1beta1constants.LabelExtensionProviderMutatedByControlplaneWebhook: "true",
-	}
-	return &extensionsv1alpha1.OperatingSystemConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: SampleShootNamespace, Labels: labels},
-		Spec: extensionsv1alpha1.OperatingSystemConfigSpec{
-			DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gardenlinux"},
-			Purpose:     extensionsv1alpha1.OperatingSystemConfigPurposeReconcile,
-			CRIConfig: &extensionsv1alpha1.CRIConfig{
-				Name:       extensionsv1alpha1.CRINameContainerD,
-				Containerd: &extensionsv1alpha1.ContainerdConfig{SandboxImage: "registry.k8s.io/pause:3.10"},
-			},
-			Files: []extensionsv1alpha1.File{{
-				Path:    "/etc/motd",
-				Content: extensionsv1alpha1.FileContent{Inline: &extensionsv1alpha1.FileContentInline{Data: "sandbox pool"}},
-			}},
-		},
-	}
-}
-
 // probeOSCWebhooks checks that a dry-run create of an OSC for each sample pool comes back with the runtime's
 // containerd handler added, which proves that the API server reaches the webhooks over TLS.
 func (l *Landscape) probeOSCWebhooks(ctx context.Context) error {
 	probes := map[string]*extensionsv1alpha1.OperatingSystemConfig{
-		"runsc":     SampleOSC("ready-probe-gvisor", "gvisor"),
-		"kata-qemu": SampleOSC("ready-probe-kata", "kata"),
+		"runsc":     samples.OSC("ready-probe-gvisor", "gvisor"),
+		"kata-qemu": samples.OSC("ready-probe-kata", "kata"),
 	}
 	for handler, probe := range probes {
 		obj := probe.DeepCopy()

@@ -16,8 +16,8 @@ import (
 
 	gvisorv1alpha1 "github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/nodetruth"
+	examples "github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // runscHandlerPlugins returns the plugins of a containerd configuration that have a runsc runtime handler.
@@ -56,7 +56,7 @@ var _ = Describe("switching a node from gardener-extension-runtime-gvisor", func
 		func(c nodetruth.Containerd) {
 			// The node before the switch: gardener-node-agent applied gardenlet's OSC, which the incumbent does not
 			// mutate, and then the incumbent's DaemonSet appended its runsc handler.
-			before := render(ctx, c, landscape.SampleOSC("worker-"+samplePool, samplePool))
+			before := render(ctx, c, examples.OSC("worker-"+samplePool, samplePool))
 			incumbent, err := nodetruth.IncumbentGVisorConfig(before.files[nodetruth.ContainerdConfigFile])
 			Expect(err).NotTo(HaveOccurred())
 			version, err := nodetruth.ConfigVersion(incumbent)

@@ -23,8 +23,8 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/nodetruth"
+	examples "github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // sample is a worker pool's container runtimes; the checks run it through the extension's real OSC mutation.
@@ -124,7 +124,7 @@ const samplePool = "nodetruth"
 // shootFor returns the sample Shoot (example/shoot.yaml) with one worker pool that has s's runtimes.
 func shootFor(s sample) *gardencorev1beta1.Shoot {
 	GinkgoHelper()
-	shoot, err := landscape.SampleShoot()
+	shoot, err := examples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	pool := shoot.Spec.Provider.Workers[0]
 	pool.Name = samplePool
@@ -133,12 +133,12 @@ func shootFor(s sample) *gardencorev1beta1.Shoot {
 	return shoot
 }
 
-// mutatedOSC is the OSC of s's pool as gardenlet creates it (landscape.SampleOSC) after the extension's OSC webhook
+// mutatedOSC is the OSC of s's pool as gardenlet creates it (samples.OSC) after the extension's OSC webhook
 // mutated it: osc.Mutate with every runtime the seed component serves, as webhooks/oscmutator does.
 func mutatedOSC(s sample) *extensionsv1alpha1.OperatingSystemConfig {
 	GinkgoHelper()
 	shoot := shootFor(s)
-	o := landscape.SampleOSC("worker-"+samplePool, samplePool)
+	o := examples.OSC("worker-"+samplePool, samplePool)
 	for _, rt := range runtimes.All() {
 		Expect(osc.Mutate(o, shoot, rt)).To(Succeed())
 	}

@@ -21,7 +21,7 @@ import (
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/shootvalidator"
@@ -115,7 +115,7 @@ func (r request) send(ctx context.Context, c *tlsClient, base string) result {
 
 // requests returns the mix: valid and invalid requests of the Shoot, OSC and pod webhooks.
 func requests() ([]request, error) {
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func requests() ([]request, error) {
 	shootResource := metav1.GroupVersionResource{Group: "core.gardener.cloud", Version: "v1beta1", Resource: "shoots"}
 
 	osc := func(namespace, pool string) []byte {
-		o := landscape.SampleOSC("worker-"+pool, pool)
+		o := samples.OSC("worker-"+pool, pool)
 		o.Namespace = namespace
 		o.APIVersion, o.Kind = extensionsv1alpha1.SchemeGroupVersion.String(), "OperatingSystemConfig"
 		out, _ := json.Marshal(o)
@@ -164,9 +164,9 @@ func requests() ([]request, error) {
 		{name: "shoot with an unknown flag and a boolean", path: shootvalidator.Path("gvisor"), body: review(shootKind, shootResource, admissionv1.Create, unknownFlag, nil), outcome: denied},
 		{name: "shoot update to a 64 KiB flag value", path: shootvalidator.Path("kata"), body: review(shootKind, shootResource, admissionv1.Update, large, valid), outcome: denied},
 		{name: "shoot that is no object", path: shootvalidator.Path("gvisor"), body: review(shootKind, shootResource, admissionv1.Create, []byte(`[1,2]`), nil), outcome: badRequest},
-		{name: "OSC of the gvisor pool", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc(landscape.SampleShootNamespace, "gvisor"), nil), outcome: allowed},
-		{name: "OSC of the kata pool", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc(landscape.SampleShootNamespace, "kata"), nil), outcome: allowed},
-		{name: "OSC of the plain pool", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc(landscape.SampleShootNamespace, "plain"), nil), outcome: allowed},
+		{name: "OSC of the gvisor pool", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc(samples.ShootNamespace, "gvisor"), nil), outcome: allowed},
+		{name: "OSC of the kata pool", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc(samples.ShootNamespace, "kata"), nil), outcome: allowed},
+		{name: "OSC of the plain pool", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc(samples.ShootNamespace, "plain"), nil), outcome: allowed},
 		{name: "OSC in a namespace without Cluster", seed: true, path: oscmutator.Path, body: review(oscKind, oscResource, admissionv1.Create, osc("shoot--no--cluster", "gvisor"), nil), outcome: denied},
 		{name: "pod annotated for gVisor", seed: true, path: annotatedPath, body: review(podKind, podResource, admissionv1.Create, gvisorPod, nil), outcome: allowed},
 		{name: "pod with a contradicting node selector", seed: true, path: annotatedPath,

@@ -68,6 +68,20 @@ func Enforce(pod *corev1.Pod, e Enforcement) error {
 	}
 }
 
+// RefuseUnknownClass refuses the pods of a namespace whose enforcement label (runtime.gardener.cloud/sandbox-enforce)
+// names neither a RuntimeClass nor a runtime type of this extension: no pod can comply.
+func RefuseUnknownClass(namespace string) error {
+	return apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s), so no pod can comply; fix the namespace label (%s shows its value)",
+		apipod.LabelSandboxEnforce, namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), apipod.ShowLabel(namespace, apipod.LabelSandboxEnforce))
+}
+
+// RefuseUnknownLevel refuses the pods of an enforced namespace whose level label
+// (runtime.gardener.cloud/sandbox-enforce-level) names no Pod Security Standards level: no pod can comply.
+func RefuseUnknownLevel(namespace string) error {
+	return apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known level (known: %s; without the label: %s), so no pod can comply; fix the namespace label (%s shows its value)",
+		apipod.LabelSandboxEnforceLevel, namespace, strings.Join(apipod.Levels(), ", "), apipod.LevelBaseline, apipod.ShowLabel(namespace, apipod.LabelSandboxEnforceLevel))
+}
+
 // levelLabelHint names the level label when it raised the level.
 func levelLabelHint(level apipod.Level) string {
 	if level == apipod.LevelBaseline {

@@ -32,8 +32,6 @@ type Input struct {
 	CloudProfile *gardencorev1beta1.CloudProfileSpec
 }
 
-var workersPath = field.NewPath("spec", "provider", "workers")
-
 // Validate judges every worker pool that requests one of in.Runtimes and whose container runtimes or machine type
 // changed (all of them on CREATE). It returns admission warnings by runtime type and every problem found, each
 // with its full field path, ordered by field. A Shoot that is being deleted is not judged.
@@ -57,20 +55,20 @@ func validatePool(rt runtimes.Runtime, in Input, i int) ([]string, field.ErrorLi
 		warnings []string
 		allErrs  field.ErrorList
 		pool     = in.Shoot.Spec.Provider.Workers[i]
-		poolPath = workersPath.Index(i)
+		poolPath = runtimes.PoolPath(i)
 		seen     = false
 	)
 	for j, cr := range pool.CRI.ContainerRuntimes {
 		if cr.Type != rt.Type() {
 			continue
 		}
-		crPath := poolPath.Child("cri", "containerRuntimes").Index(j)
+		crPath := runtimes.ContainerRuntimePath(i, j)
 		if seen {
 			allErrs = append(allErrs, field.Invalid(crPath.Child("type"), cr.Type, "each container runtime type may appear only once per worker pool"))
 			continue
 		}
 		seen = true
-		cfg, errs := rt.Decode(cr.ProviderConfig, crPath.Child("providerConfig"))
+		cfg, errs := rt.Decode(cr.ProviderConfig, runtimes.ProviderConfigPath(i, j))
 		if cfg != nil {
 			warnings = append(warnings, cfg.Warnings()...)
 		}

@@ -21,7 +21,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
 )
 
@@ -42,7 +42,7 @@ func (m handlerManager) GetClient() client.Client   { return m.client }
 // request.
 func FuzzHandle(f *testing.F) {
 	for _, pool := range []string{"gvisor", "kata", "plain"} {
-		f.Add(oscReview(f, landscape.SampleOSC("osc", pool)))
+		f.Add(oscReview(f, samples.OSC("osc", pool)))
 	}
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1"}}`))
 
@@ -50,11 +50,11 @@ func FuzzHandle(f *testing.F) {
 	if err := extensionsv1alpha1.AddToScheme(scheme); err != nil {
 		f.Fatal(err)
 	}
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	if err != nil {
 		f.Fatal(err)
 	}
-	cluster, err := landscape.ClusterFor(landscape.SampleShootNamespace, shoot)
+	cluster, err := samples.ClusterFor(samples.ShootNamespace, shoot)
 	if err != nil {
 		f.Fatal(err)
 	}

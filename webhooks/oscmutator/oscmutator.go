@@ -5,7 +5,6 @@ package oscmutator
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -88,7 +87,7 @@ func (m *Mutator) Mutate(ctx context.Context, newObj, _ client.Object) error {
 // mutate does the work of Mutate. It returns the runtime label of obj (see requestedRuntimes), whether it changed
 // obj (OSCs it does not mutate are not copied for the comparison) and, with an error, the refusal reason to count.
 func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingSystemConfig) (runtimeLabel string, mutated bool, reason string, err error) {
-	if obj.DeletionTimestamp != nil || !osc.Requests(obj) {
+	if obj.DeletionTimestamp != nil || !osc.IsPoolReconcileOSC(obj) {
 		return metrics.RuntimeNone, false, "", nil
 	}
 	shoot, err := m.shootOf(ctx, obj.Namespace)
@@ -126,16 +125,9 @@ func (m *Mutator) shootOf(ctx context.Context, namespace string) (*gardencorev1b
 // in the order of m.Runtimes (e.g. "gvisor+kata"), or metrics.RuntimeNone. Its values are bounded by the subsets
 // of m.Runtimes, so it serves as a metric label.
 func (m *Mutator) requestedRuntimes(obj *extensionsv1alpha1.OperatingSystemConfig, shoot *gardencorev1beta1.Shoot) string {
-	idx := slices.IndexFunc(shoot.Spec.Provider.Workers, func(w gardencorev1beta1.Worker) bool {
-		return w.Name == obj.Labels[v1beta1constants.LabelWorkerPool]
-	})
-	if idx < 0 || shoot.Spec.Provider.Workers[idx].CRI == nil {
-		return metrics.RuntimeNone
-	}
-	requested := shoot.Spec.Provider.Workers[idx].CRI.ContainerRuntimes
 	var types []string
 	for _, rt := range m.Runtimes {
-		if slices.ContainsFunc(requested, func(cr gardencorev1beta1.ContainerRuntime) bool { return cr.Type == rt.Type() }) {
+		if _, _, ok := runtimes.PoolEntry(shoot, obj.Labels[v1beta1constants.LabelWorkerPool], rt.Type()); ok {
 			types = append(types, rt.Type())
 		}
 	}

@@ -16,7 +16,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/metrics"
 	. "github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
 )
@@ -31,21 +31,21 @@ var _ = Describe("Mutator", func() {
 	BeforeEach(func() {
 		scheme = runtime.NewScheme()
 		Expect(extensionsv1alpha1.AddToScheme(scheme)).To(Succeed())
-		shoot, err := landscape.SampleShoot()
+		shoot, err := samples.Shoot()
 		Expect(err).NotTo(HaveOccurred())
-		cluster, err := landscape.ClusterFor(landscape.SampleShootNamespace, shoot)
+		cluster, err := samples.ClusterFor(samples.ShootNamespace, shoot)
 		Expect(err).NotTo(HaveOccurred())
 		mutator = &Mutator{Runtimes: runtimes.All(), Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(cluster).Build()}
 	})
 
 	It("adds the handler to an OSC of a gVisor pool, reading the Cluster", func() {
-		o := landscape.SampleOSC("osc", "gvisor")
+		o := samples.OSC("osc", "gvisor")
 		Expect(mutator.Mutate(ctx, o, nil)).To(Succeed())
 		Expect(o.Spec.CRIConfig.Containerd.Plugins).To(HaveLen(1))
 	})
 
 	It("adds the Kata handlers to an OSC of a Kata pool", func() {
-		o := landscape.SampleOSC("osc", "kata")
+		o := samples.OSC("osc", "kata")
 		Expect(mutator.Mutate(ctx, o, nil)).To(Succeed())
 		// kata-qemu and kata-fc; the devmapper snapshotter's table is a file, not a plugin entry.
 		Expect(o.Spec.CRIConfig.Containerd.Plugins).To(HaveEach(HaveField("Path", ContainElement(HavePrefix("kata-")))))
@@ -54,7 +54,7 @@ var _ = Describe("Mutator", func() {
 
 	It("leaves the OSC of a pool without sandbox runtimes, and of a pool the Shoot does not have, unchanged", func() {
 		for _, pool := range []string{"plain", "gone"} {
-			o := landscape.SampleOSC("osc", pool)
+			o := samples.OSC("osc", pool)
 			before := o.DeepCopy()
 			Expect(mutator.Mutate(ctx, o, nil)).To(Succeed())
 			Expect(o).To(Equal(before))
@@ -63,13 +63,13 @@ var _ = Describe("Mutator", func() {
 
 	It("fails when the Cluster carries no Shoot", func() {
 		reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}).Build()
-		o := landscape.SampleOSC("osc", "gvisor")
+		o := samples.OSC("osc", "gvisor")
 		o.Namespace = "empty"
 		Expect((&Mutator{Runtimes: runtimes.All(), Reader: reader}).Mutate(ctx, o, nil)).To(HaveOccurred())
 	})
 
 	It("leaves an OSC being deleted alone", func() {
-		o := landscape.SampleOSC("osc", "gvisor")
+		o := samples.OSC("osc", "gvisor")
 		o.DeletionTimestamp = &metav1.Time{}
 		before := o.DeepCopy()
 		Expect(mutator.Mutate(ctx, o, nil)).To(Succeed())
@@ -77,14 +77,14 @@ var _ = Describe("Mutator", func() {
 	})
 
 	It("does not read a Cluster for an OSC it does not mutate", func() {
-		o := landscape.SampleOSC("osc", "kata")
+		o := samples.OSC("osc", "kata")
 		o.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
 		o.Namespace = "no-cluster-here"
 		Expect(mutator.Mutate(ctx, o, nil)).To(Succeed())
 	})
 
 	It("fails with context when the Cluster is missing", func() {
-		o := landscape.SampleOSC("osc", "gvisor")
+		o := samples.OSC("osc", "gvisor")
 		o.Namespace = "no-cluster-here"
 		Expect(mutator.Mutate(ctx, o, nil)).To(MatchError(ContainSubstring("reading the Cluster of OperatingSystemConfig no-cluster-here/osc")))
 	})
@@ -114,7 +114,7 @@ var _ = Describe("Mutator metrics", func() {
 	BeforeEach(func() {
 		scheme := runtime.NewScheme()
 		Expect(extensionsv1alpha1.AddToScheme(scheme)).To(Succeed())
-		shoot, err := landscape.SampleShoot()
+		shoot, err := samples.Shoot()
 		Expect(err).NotTo(HaveOccurred())
 		// A pool that lists Kata before gVisor, and a runtime type of no sandbox, and a pool whose gVisor
 		// providerConfig is invalid.
@@ -126,7 +126,7 @@ var _ = Describe("Mutator metrics", func() {
 				{Type: "gvisor", ProviderConfig: &runtime.RawExtension{Raw: []byte(`{"apiVersion":"gvisor.runtime.extensions.config.gardener.cloud/v1alpha1","kind":"GVisorConfiguration","configFlags":{"foo":"true","debug":true}}`)}},
 			}}},
 		)
-		cluster, err := landscape.ClusterFor(landscape.SampleShootNamespace, shoot)
+		cluster, err := samples.ClusterFor(samples.ShootNamespace, shoot)
 		Expect(err).NotTo(HaveOccurred())
 		empty := &extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}
 		mutator = &Mutator{Runtimes: runtimes.All(), Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(cluster, empty).Build()}
@@ -158,40 +158,40 @@ var _ = Describe("Mutator metrics", func() {
 				Expect(after[s]-before[s]).To(Equal(delta), "series %+v", s)
 			}
 		},
-		Entry("a gVisor pool's OSC is mutated", func(*Mutator) client.Object { return landscape.SampleOSC("osc", "gvisor") }, false,
+		Entry("a gVisor pool's OSC is mutated", func(*Mutator) client.Object { return samples.OSC("osc", "gvisor") }, false,
 			series{"gvisor", "mutated", ""}),
 		Entry("a mutated OSC is unchanged", func(m *Mutator) client.Object {
-			o := landscape.SampleOSC("osc", "gvisor")
+			o := samples.OSC("osc", "gvisor")
 			Expect(m.Mutate(context.Background(), o, nil)).To(Succeed())
 			return o
 		}, false, series{"gvisor", "unchanged", ""}),
-		Entry("a Kata pool's OSC is mutated", func(*Mutator) client.Object { return landscape.SampleOSC("osc", "kata") }, false,
+		Entry("a Kata pool's OSC is mutated", func(*Mutator) client.Object { return samples.OSC("osc", "kata") }, false,
 			series{"kata", "mutated", ""}),
 		Entry("a pool with both runtimes names them in the extension's order, without other types", func(*Mutator) client.Object {
-			return landscape.SampleOSC("osc", "both")
+			return samples.OSC("osc", "both")
 		}, false, series{"gvisor+kata", "mutated", ""}),
-		Entry("a plain pool's OSC is unchanged", func(*Mutator) client.Object { return landscape.SampleOSC("osc", "plain") }, false,
+		Entry("a plain pool's OSC is unchanged", func(*Mutator) client.Object { return samples.OSC("osc", "plain") }, false,
 			series{"none", "unchanged", ""}),
 		Entry("an OSC being deleted is unchanged", func(*Mutator) client.Object {
-			o := landscape.SampleOSC("osc", "gvisor")
+			o := samples.OSC("osc", "gvisor")
 			o.DeletionTimestamp = &metav1.Time{}
 			return o
 		}, false, series{"none", "unchanged", ""}),
 		Entry("an OSC without Cluster is refused", func(*Mutator) client.Object {
-			o := landscape.SampleOSC("osc", "gvisor")
+			o := samples.OSC("osc", "gvisor")
 			o.Namespace = "no-cluster-here"
 			return o
 		}, true, series{"none", "refused", "cluster"}),
 		Entry("an OSC whose Cluster carries no Shoot is refused", func(*Mutator) client.Object {
-			o := landscape.SampleOSC("osc", "gvisor")
+			o := samples.OSC("osc", "gvisor")
 			o.Namespace = "empty"
 			return o
 		}, true, series{"none", "refused", "cluster"}),
 		Entry("an OSC of a pool with an invalid providerConfig is refused", func(*Mutator) client.Object {
-			return landscape.SampleOSC("osc", "broken")
+			return samples.OSC("osc", "broken")
 		}, true, series{"gvisor", "refused", "invalid"}),
 		Entry("an OSC without containerd configuration is refused", func(*Mutator) client.Object {
-			o := landscape.SampleOSC("osc", "kata")
+			o := samples.OSC("osc", "kata")
 			o.Spec.CRIConfig = nil
 			return o
 		}, true, series{"kata", "refused", "invalid"}),

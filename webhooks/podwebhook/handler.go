@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -85,14 +84,11 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	case ModeEnforce:
 		err = validatorpod.Enforce(pod, validatorpod.Enforcement{Namespace: req.Namespace, Class: target.Class, Level: target.Level, Version: target.Version})
 	case ModeNamespaceUnknown:
-		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s); fix the namespace label (%s shows its value), or choose a sandbox in the pod with the annotation %s",
-			apipod.LabelSandbox, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), showLabel(req.Namespace, apipod.LabelSandbox), apipod.AnnotationSandbox)
+		err = mutatorpod.RefuseUnknownDefault(req.Namespace)
 	case ModeEnforceUnknown:
-		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known runtime class (known: %s; or a runtime type: %s), so no pod can comply; fix the namespace label (%s shows its value)",
-			apipod.LabelSandboxEnforce, req.Namespace, strings.Join(runtimes.ClassNames(), ", "), strings.Join(runtimes.Types(), ", "), showLabel(req.Namespace, apipod.LabelSandboxEnforce))
+		err = validatorpod.RefuseUnknownClass(req.Namespace)
 	case ModeEnforceLevelUnknown:
-		err = apipod.Refuse(apipod.ReasonUnknown, "the label %s of namespace %s names no known level (known: %s; without the label: %s), so no pod can comply; fix the namespace label (%s shows its value)",
-			apipod.LabelSandboxEnforceLevel, req.Namespace, strings.Join(apipod.Levels(), ", "), apipod.LevelBaseline, showLabel(req.Namespace, apipod.LabelSandboxEnforceLevel))
+		err = validatorpod.RefuseUnknownLevel(req.Namespace)
 	}
 	if err == nil && (target.Mode == ModeAnnotated || target.Mode == ModeNamespace) && pod.Spec.RuntimeClassName != nil {
 		// A sandbox does not make host namespaces, hostPath volumes or privileges safe: say so where no namespace
@@ -131,10 +127,4 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 func (h *handler) badRequest(mode string, err error) admission.Response {
 	metrics.Refused("pod-"+mode, metrics.RuntimeNone, metrics.ReasonBadRequest)
 	return admission.Errored(http.StatusBadRequest, err)
-}
-
-// showLabel is the command that shows a namespace's label: the API server does not send the namespace's labels to
-// the webhook, so a refusal for a label's value cannot repeat it.
-func showLabel(namespace, label string) string {
-	return fmt.Sprintf("`kubectl get namespace %s -L %s`", namespace, label)
 }

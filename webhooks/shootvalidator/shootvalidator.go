@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -29,6 +30,11 @@ import (
 
 // Name returns the webhook name for a runtime type, e.g. "shoot-gvisor".
 func Name(runtimeType string) string { return "shoot-" + runtimeType }
+
+// Enabled returns the runtimes of all whose webhook (see Name) is not in disabled, in the order of all.
+func Enabled(all []runtimes.Runtime, disabled []string) []runtimes.Runtime {
+	return slices.DeleteFunc(slices.Clone(all), func(rt runtimes.Runtime) bool { return slices.Contains(disabled, Name(rt.Type())) })
+}
 
 // Path returns the serving path of the webhook for a runtime type.
 func Path(runtimeType string) string { return "/webhooks/validate/shoot/" + runtimeType }

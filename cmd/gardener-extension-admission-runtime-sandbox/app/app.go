@@ -31,11 +31,8 @@ func NewCommand(ctx context.Context) *cobra.Command {
 		requiredCapabilitySpecs []string
 		requiredCapabilities    map[string][]shoot.CapabilityRequirement
 	)
-	opts := webhookserver.NewOptions(Name, webhookSwitches(func() map[string][]shoot.CapabilityRequirement { return requiredCapabilities }))
-	opts.MatchConditions = webhookserver.MatchConditions{}
-	for _, t := range runtimes.Types() {
-		opts.MatchConditions[shootvalidator.Name(t)] = shootvalidator.MatchConditions(runtimes.Types())
-	}
+	switches := webhookSwitches(func() map[string][]shoot.CapabilityRequirement { return requiredCapabilities })
+	opts := webhookserver.NewOptions(Name, switches)
 
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,
@@ -47,6 +44,15 @@ func NewCommand(ctx context.Context) *cobra.Command {
 			var err error
 			if requiredCapabilities, err = shoot.ParseCapabilityRequirements(requiredCapabilitySpecs, runtimes.Types()); err != nil {
 				return fmt.Errorf("invalid --%s: %w", RequiredMachineCapabilitiesFlag, err)
+			}
+			// A Shoot reaches a webhook only when pools of an enabled runtime type change.
+			var enabledTypes []string
+			for _, rt := range shootvalidator.Enabled(runtimes.All(), switches.Disabled) {
+				enabledTypes = append(enabledTypes, rt.Type())
+			}
+			opts.MatchConditions = webhookserver.MatchConditions{}
+			for _, t := range enabledTypes {
+				opts.MatchConditions[shootvalidator.Name(t)] = shootvalidator.MatchConditions(enabledTypes)
 			}
 			return opts.Run(ctx, nil, nil, gardencorev1beta1.AddToScheme)
 		},
@@ -60,15 +66,15 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	return cmd
 }
 
-// webhookSwitches registers one Shoot validation webhook per sandbox runtime. required is read when the webhooks
-// are built, after the flags were parsed.
+// webhookSwitches registers one Shoot validation webhook per sandbox runtime. Each judges the pools of every runtime
+// whose webhook is enabled: a disabled runtime's rules apply in none. required and the disabled webhooks are read
+// when the webhooks are built, after the flags were parsed.
 func webhookSwitches(required func() map[string][]shoot.CapabilityRequirement) *extensionscmdwebhook.SwitchOptions {
-	var pairs []extensionscmdwebhook.NameToFactory
-	all := runtimes.All()
-	for _, rt := range all {
-		pairs = append(pairs, extensionscmdwebhook.Switch(shootvalidator.Name(rt.Type()), func(mgr manager.Manager) (*extensionswebhook.Webhook, error) {
-			return shootvalidator.New(rt, all, required(), mgr.GetClient()), nil
+	switches := extensionscmdwebhook.NewSwitchOptions()
+	for _, rt := range runtimes.All() {
+		switches.Register(extensionscmdwebhook.Switch(shootvalidator.Name(rt.Type()), func(mgr manager.Manager) (*extensionswebhook.Webhook, error) {
+			return shootvalidator.New(rt, shootvalidator.Enabled(runtimes.All(), switches.Disabled), required(), mgr.GetClient()), nil
 		}))
 	}
-	return extensionscmdwebhook.NewSwitchOptions(pairs...)
+	return switches
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,8 +22,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
-	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/gvisor"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
 )
@@ -82,7 +83,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	flags.StringVar(&opts.destination, "destination", "", "the host's container runtime binary path, mounted via hostPath (required)")
 	flags.StringVar(&opts.hostDestination, "host-destination", node.BinaryPath, "the path of the destination on the host, which the runtime's configuration files refer to")
 	flags.StringVar(&opts.sysRoot, "sys-root", "/sys", "where the host's sysfs is seen (read-only), to check for the KVM device")
-	flags.StringVar(&opts.runtimeType, "runtime-type", "", fmt.Sprintf("the runtime whose binaries are installed: %s or %s (required)", gvisor.Type, kata.Type))
+	flags.StringVar(&opts.runtimeType, "runtime-type", "", fmt.Sprintf("the runtime whose binaries are installed, one of %s (required)", strings.Join(runtimes.Types(), ", ")))
 	flags.StringVar(&opts.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node to label, defaults to $NODE_NAME (required)")
 	flags.StringVar(&opts.kubeconfig, "kubeconfig", "", "a kubeconfig to use instead of the in-cluster configuration")
 	flags.DurationVar(&opts.resyncInterval, "resync-interval", 10*time.Minute, "how often the binaries are installed again, restoring deleted or changed ones")
@@ -96,7 +97,7 @@ func (o *options) validate() error {
 	if o.destination == "" {
 		errs = append(errs, errors.New("--destination is required"))
 	}
-	if known := []string{gvisor.Type, kata.Type}; !slices.Contains(known, o.runtimeType) {
+	if known := runtimes.Types(); !slices.Contains(known, o.runtimeType) {
 		errs = append(errs, fmt.Errorf("--runtime-type must be one of %v, got %q", known, o.runtimeType))
 	}
 	if o.nodeName == "" {

@@ -31,7 +31,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // Case is one line of testdata/cases.yaml: a bad (or odd) input for one webhook family and what must come of it.
@@ -205,7 +205,7 @@ func placeholder(name string) []byte { return []byte(`"@@` + name + `@@"`) }
 
 // sampleShootJSON returns the sample Shoot under a fresh name with the case's providerConfigs as raw text.
 func sampleShootJSON(c Case) []byte {
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	shoot.Name = uniqueName("bad")
 	gvisorConfig := c.GVisor
@@ -258,14 +258,14 @@ func generate(spec string) string {
 func oscNamespace(c Case) string {
 	GinkgoHelper()
 	if c.GVisor == nil && c.Kata == nil {
-		return landscape.SampleShootNamespace
+		return samples.ShootNamespace
 	}
 	name := uniqueName("shoot--bad--osc")
 	var cluster extensionsv1alpha1.Cluster
 	cluster.APIVersion, cluster.Kind = extensionsv1alpha1.SchemeGroupVersion.String(), "Cluster"
 	cluster.Name = name
 	// What a Cluster stores is what gardener-apiserver stored: JSON, so the raw text goes in as it is.
-	template, err := landscape.ClusterFor(name, mustShoot())
+	template, err := samples.ClusterFor(name, mustShoot())
 	Expect(err).NotTo(HaveOccurred())
 	cluster.Spec = template.Spec
 	cluster.Spec.Shoot = runtime.RawExtension{Raw: sampleShootJSON(c)}
@@ -275,7 +275,7 @@ func oscNamespace(c Case) string {
 }
 
 func mustShoot() *gardencorev1beta1.Shoot {
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	return shoot
 }
@@ -287,7 +287,7 @@ func oscBody(c Case, ns string) []byte {
 	if pool == "" {
 		pool = "gvisor"
 	}
-	o := landscape.SampleOSC(uniqueName("bad-osc"), pool)
+	o := samples.OSC(uniqueName("bad-osc"), pool)
 	o.Namespace = ns
 	o.APIVersion, o.Kind = extensionsv1alpha1.SchemeGroupVersion.String(), "OperatingSystemConfig"
 	if c.Plugins != "" {

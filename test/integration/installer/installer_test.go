@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/app"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 )
 
 const (

@@ -27,7 +27,7 @@ import (
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 )
 
 // installerObjects returns what the actuator deploys into the shoot for the gvisor ContainerRuntime of pool: the

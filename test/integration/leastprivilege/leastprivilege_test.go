@@ -28,6 +28,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/charts"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/integration/setup"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // componentNamespace is where gardenlet would deploy the seed component's chart.
@@ -112,10 +113,10 @@ var _ = Describe("The seed component with exactly its chart's RBAC and Gardener'
 
 	It("never lists or watches Secrets outside its namespace: it holds no shoot's credentials in a cache", func() {
 		for _, verb := range []string{"list", "watch"} {
-			Expect(allowed(land, sa, verb, "secrets", landscape.SampleShootNamespace)).To(BeFalse(), "%s secrets in a shoot namespace", verb)
+			Expect(allowed(land, sa, verb, "secrets", samples.ShootNamespace)).To(BeFalse(), "%s secrets in a shoot namespace", verb)
 			Expect(allowed(land, sa, verb, "secrets", "")).To(BeFalse(), "%s secrets cluster-wide", verb)
 		}
-		Expect(allowed(land, sa, "get", "secrets", landscape.SampleShootNamespace)).To(BeTrue())
+		Expect(allowed(land, sa, "get", "secrets", samples.ShootNamespace)).To(BeTrue())
 		Expect(allowed(land, sa, "list", "secrets", componentNamespace)).To(BeTrue(), "its own certificate secrets")
 		Expect(allowed(land, sa, "list", "namespaces", "")).To(BeFalse())
 		Expect(allowed(land, sa, "list", "mutatingwebhookconfigurations", "")).To(BeFalse())
@@ -152,13 +153,13 @@ var _ = Describe("The seed component with exactly its chart's RBAC and Gardener'
 		}
 		Eventually(func(g Gomega) {
 			list := &extensionsv1alpha1.ContainerRuntimeList{}
-			g.Expect(land.Client.List(ctx, list, client.InNamespace(landscape.SampleShootNamespace))).To(Succeed())
+			g.Expect(land.Client.List(ctx, list, client.InNamespace(samples.ShootNamespace))).To(Succeed())
 			g.Expect(list.Items).To(BeEmpty())
 		}).WithTimeout(2 * time.Minute).Should(Succeed())
 	})
 
 	It("serves the OSC webhook with the certificate management's CA", func() {
-		osc := landscape.SampleOSC("lp-gvisor", "gvisor")
+		osc := samples.OSC("lp-gvisor", "gvisor")
 		Expect(land.Client.Create(ctx, osc, client.DryRunAll)).To(Succeed())
 		Expect(osc.Spec.CRIConfig.Containerd.Plugins).NotTo(BeEmpty())
 	})

@@ -26,6 +26,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 var _ = Describe("The ContainerRuntime controller of the seed component", func() {
@@ -86,13 +87,13 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			Expect(daemonSets[0].Spec.Template.Spec.Containers[0].Args).To(ContainElement("--source=/installer/bin/" + cr.Spec.Type))
 		}
 
-		shoot, err := landscape.SampleShoot()
+		shoot, err := samples.Shoot()
 		Expect(err).NotTo(HaveOccurred())
 		var want []string
 		for _, rc := range runtimes.OfferedClasses(shoot) {
 			want = append(want, rc.Name)
 		}
-		objs, err := managedresources.GetObjects(ctx, land.Client, landscape.SampleShootNamespace, actuator.ShootManagedResourceName)
+		objs, err := managedresources.GetObjects(ctx, land.Client, samples.ShootNamespace, actuator.ShootManagedResourceName)
 		Expect(err).NotTo(HaveOccurred())
 		var got []string
 		for _, obj := range objs {
@@ -113,13 +114,13 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: actuator.ManagedResourceName(cr.Name)}, &resourcesv1alpha1.ManagedResource{})
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), cr.Name)
 		}
-		err = land.Client.Get(ctx, client.ObjectKey{Namespace: landscape.SampleShootNamespace, Name: actuator.ShootManagedResourceName}, &resourcesv1alpha1.ManagedResource{})
+		err = land.Client.Get(ctx, client.ObjectKey{Namespace: samples.ShootNamespace, Name: actuator.ShootManagedResourceName}, &resourcesv1alpha1.ManagedResource{})
 		Expect(apierrors.IsNotFound(err)).To(BeTrue())
 	})
 
 	It("fails a ContainerRuntime with an invalid providerConfig with Gardener's configuration-problem code", func() {
 		cr := &extensionsv1alpha1.ContainerRuntime{
-			ObjectMeta: metav1.ObjectMeta{Name: "kata-invalid", Namespace: landscape.SampleShootNamespace},
+			ObjectMeta: metav1.ObjectMeta{Name: "kata-invalid", Namespace: samples.ShootNamespace},
 			Spec: extensionsv1alpha1.ContainerRuntimeSpec{
 				DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "kata", ProviderConfig: rawJSON(`{` + kataAPI + `,"hypervisors":["vmware"]}`)},
 				BinaryPath:  "/var/bin/containerruntimes",
@@ -179,7 +180,7 @@ var _ = Describe("The health checks of the seed component", func() {
 // creates it.
 func gvisorContainerRuntime(name string) *extensionsv1alpha1.ContainerRuntime {
 	return &extensionsv1alpha1.ContainerRuntime{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: landscape.SampleShootNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: samples.ShootNamespace},
 		Spec: extensionsv1alpha1.ContainerRuntimeSpec{
 			DefaultSpec: extensionsv1alpha1.DefaultSpec{Type: "gvisor"},
 			BinaryPath:  landscape.BinaryPath,

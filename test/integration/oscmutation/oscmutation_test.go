@@ -22,6 +22,7 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/example"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 var nsCounter int
@@ -31,7 +32,7 @@ var nsCounter int
 func shootNamespace(gvisorConfig, kataConfig string) string {
 	nsCounter++
 	name := fmt.Sprintf("shoot--it--osc%d", nsCounter)
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	if gvisorConfig != "" {
 		shoot.Spec.Provider.Workers[0].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(gvisorConfig)}
@@ -39,7 +40,7 @@ func shootNamespace(gvisorConfig, kataConfig string) string {
 	if kataConfig != "" {
 		shoot.Spec.Provider.Workers[1].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(kataConfig)}
 	}
-	cluster, err := landscape.ClusterFor(name, shoot)
+	cluster, err := samples.ClusterFor(name, shoot)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(land.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
 	Expect(land.Client.Create(ctx, cluster)).To(Succeed())
@@ -47,7 +48,7 @@ func shootNamespace(gvisorConfig, kataConfig string) string {
 }
 
 func oscIn(namespace, name, pool string) *extensionsv1alpha1.OperatingSystemConfig {
-	o := landscape.SampleOSC(name, pool)
+	o := samples.OSC(name, pool)
 	o.Namespace = namespace
 	return o
 }
@@ -160,7 +161,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		shoot := &gardencorev1beta1.Shoot{}
 		Expect(json.Unmarshal(cluster.Spec.Shoot.Raw, shoot)).To(Succeed())
 		shoot.Spec.Provider.Workers[1].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(`{` + kataAPI + `,"hypervisors":["qemu"]}`)}
-		updated, err := landscape.ClusterFor(ns, shoot)
+		updated, err := samples.ClusterFor(ns, shoot)
 		Expect(err).NotTo(HaveOccurred())
 		cluster.Spec = updated.Spec
 		Expect(land.Client.Update(ctx, cluster)).To(Succeed())
@@ -176,14 +177,14 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 	})
 
 	It("stores the OSC of a pool without sandbox runtimes unchanged", func() {
-		o := oscIn(landscape.SampleShootNamespace, "plain-pool", "plain")
+		o := oscIn(samples.ShootNamespace, "plain-pool", "plain")
 		sent := o.DeepCopy()
 		Expect(land.Client.Create(ctx, o)).To(Succeed())
 		Expect(o.Spec).To(Equal(sent.Spec))
 	})
 
 	It("leaves a provision OSC unchanged", func() {
-		o := oscIn(landscape.SampleShootNamespace, "gvisor-provision", "gvisor")
+		o := oscIn(samples.ShootNamespace, "gvisor-provision", "gvisor")
 		o.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
 		sent := o.DeepCopy()
 		Expect(land.Client.Create(ctx, o)).To(Succeed())
@@ -191,7 +192,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 	})
 
 	It("is idempotent: updating a mutated OSC adds nothing twice", func() {
-		o := oscIn(landscape.SampleShootNamespace, "gvisor-idempotent", "gvisor")
+		o := oscIn(samples.ShootNamespace, "gvisor-idempotent", "gvisor")
 		createEventually(o)
 		first := o.Spec.DeepCopy()
 
@@ -214,7 +215,7 @@ var _ = Describe("OperatingSystemConfig mutation through the real kube-apiserver
 		shoot := &gardencorev1beta1.Shoot{}
 		Expect(json.Unmarshal(cluster.Spec.Shoot.Raw, shoot)).To(Succeed())
 		shoot.Spec.Provider.Workers[0].CRI.ContainerRuntimes[0].ProviderConfig = &runtime.RawExtension{Raw: []byte(`{` + gvisorAPI + `,"configFlags":{"net-raw":"true"}}`)}
-		updated, err := landscape.ClusterFor(ns, shoot)
+		updated, err := samples.ClusterFor(ns, shoot)
 		Expect(err).NotTo(HaveOccurred())
 		cluster.Spec = updated.Spec
 		Expect(land.Client.Update(ctx, cluster)).To(Succeed())

@@ -18,7 +18,7 @@ import (
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 var _ = Describe("A landscape switching from gardener-extension-runtime-gvisor", func() {
@@ -32,7 +32,7 @@ var _ = Describe("A landscape switching from gardener-extension-runtime-gvisor",
 		GinkgoHelper()
 		ns := shootNamespace(gvisorConfig, "")
 		access := &corev1.Secret{}
-		Expect(land.Client.Get(ctx, client.ObjectKey{Namespace: landscape.SampleShootNamespace, Name: v1beta1constants.SecretNameGardener}, access)).To(Succeed())
+		Expect(land.Client.Get(ctx, client.ObjectKey{Namespace: samples.ShootNamespace, Name: v1beta1constants.SecretNameGardener}, access)).To(Succeed())
 		Expect(land.Client.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: access.Name},
 			Data:       access.Data,

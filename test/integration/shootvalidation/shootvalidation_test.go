@@ -15,7 +15,7 @@ import (
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 const (
@@ -33,7 +33,7 @@ var nameCounter int
 // newShoot returns the sample Shoot (pool 0: gvisor, pool 1: kata) under a fresh name, with the given
 // providerConfigs ("" keeps the sample's).
 func newShoot(gvisorConfig, kataConfig string) *gardencorev1beta1.Shoot {
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	nameCounter++
 	shoot.Name = fmt.Sprintf("it-%d", nameCounter)

@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
-	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/installer"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 )
 
