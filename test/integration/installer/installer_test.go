@@ -135,7 +135,7 @@ var _ = Describe("The runtime-sandbox-installer command", func() {
 		Expect(os.ReadFile(filepath.Join(dst, "runsc"))).To(BeEquivalentTo("runsc v2"))
 		Expect(os.ReadFile(filepath.Join(dst, "containerd-shim-runsc-v1"))).To(BeEquivalentTo("shim v2"))
 		Expect(installer.Verify(dst, "gvisor")).To(Succeed())
-		Eventually(labels(node)).WithTimeout(5*time.Second).Should(HaveKeyWithValue(gvisorReady, "true"))
+		Eventually(labels(node)).WithTimeout(5 * time.Second).Should(HaveKeyWithValue(gvisorReady, "true"))
 
 		By("terminating the command (a rolling update): the label stays, the binaries still work")
 		cancel()
