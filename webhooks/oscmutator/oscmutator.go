@@ -95,7 +95,8 @@ func (m *Mutator) mutate(ctx context.Context, obj *extensionsv1alpha1.OperatingS
 	if err != nil {
 		return metrics.RuntimeNone, false, ReasonCluster, fmt.Errorf("reading the Cluster of OperatingSystemConfig %s/%s: %w", obj.Namespace, obj.Name, err)
 	}
-	if cluster.Shoot == nil {
+	if cluster.Shoot == nil || cluster.Shoot.Name == "" {
+		// The Cluster's CRD requires spec.shoot, so a Cluster without a Shoot comes with an empty one.
 		return metrics.RuntimeNone, false, ReasonCluster, fmt.Errorf("the Cluster %s carries no Shoot", obj.Namespace)
 	}
 	runtimeLabel = m.requestedRuntimes(obj, cluster.Shoot)
