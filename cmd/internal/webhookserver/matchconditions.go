@@ -52,19 +52,10 @@ func (c *conditionedClient) Update(ctx context.Context, obj client.Object, opts 
 	return c.Client.Update(ctx, obj, opts...)
 }
 
-// Patch writes the component's webhook configuration as a whole, with its conditions, by an update of obj: the
-// library's registration (GetAndCreateOrStrategicMergePatch) computes its raw patch before the call, from the
-// configuration without conditions, so that patch would remove the stored conditions. obj is the whole configuration
-// the patch was computed for (read, then changed), and its resourceVersion guards the update; on a conflict the
-// library retries. Other objects are patched as asked.
+// Patch adds the conditions before the patch is computed: a merge patch is the difference between its original and
+// obj at the time of the call.
 func (c *conditionedClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	switch obj.(type) {
-	case *admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration:
-		if obj.GetName() == c.configName {
-			c.add(obj)
-			return c.Client.Update(ctx, obj)
-		}
-	}
+	c.add(obj)
 	return c.Client.Patch(ctx, obj, patch, opts...)
 }
 
