@@ -32,14 +32,17 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/keymutex"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	extensionsconfigv1alpha1 "github.com/gardener/gardener/extensions/pkg/apis/config/v1alpha1"
 	extensionscontroller "github.com/gardener/gardener/extensions/pkg/controller"
 	"github.com/gardener/gardener/extensions/pkg/controller/containerruntime"
+	"github.com/gardener/gardener/extensions/pkg/util"
 	v1beta1helper "github.com/gardener/gardener/pkg/api/core/v1beta1/helper"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
@@ -47,6 +50,7 @@ import (
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
@@ -75,6 +79,10 @@ type Config struct {
 	// PodWebhookClientConfig returns, once per reconciliation, how the shoot's API server reaches a path of the pod
 	// webhook server (URL or service, and the CA bundle). Nil deploys no pod webhook configurations.
 	PodWebhookClientConfig func(ctx context.Context) (func(path string) admissionregistrationv1.WebhookClientConfig, error)
+	// ShootClient returns a client for the shoot of a shoot namespace in the seed, with which Delete removes the
+	// ready labels from the pool's nodes. Nil means the shoot access secret "gardener" of the namespace (Gardener's
+	// util.NewClientForShoot).
+	ShootClient func(ctx context.Context, namespace string) (client.Client, error)
 }
 
 // ManagedResourceName returns the name of the ManagedResource of the ContainerRuntime with the given name.
@@ -97,6 +105,12 @@ func NewActuator(mgr manager.Manager, cfg Config) containerruntime.Actuator {
 func New(c client.Client, cfg Config) containerruntime.Actuator {
 	if cfg.DeleteTimeout <= 0 {
 		cfg.DeleteTimeout = DefaultDeleteTimeout
+	}
+	if cfg.ShootClient == nil {
+		cfg.ShootClient = func(ctx context.Context, namespace string) (client.Client, error) {
+			_, shoot, err := util.NewClientForShoot(ctx, c, namespace, client.Options{}, extensionsconfigv1alpha1.RESTOptions{})
+			return shoot, err
+		}
 	}
 	return counted{&actuator{client: c, cfg: cfg}}
 }
@@ -240,7 +254,9 @@ func mergeClasses(lists ...[]nodev1.RuntimeClass) []nodev1.RuntimeClass {
 
 // Delete deletes the ContainerRuntime's ManagedResource (and the shared RuntimeClasses one if no other
 // ContainerRuntime of our types remains, else it rewrites that one without the deleted ContainerRuntime, from the
-// Cluster if known and the remaining ContainerRuntimes) and waits until they are gone.
+// Cluster if known and the remaining ContainerRuntimes), waits until they are gone, and then removes the runtime's
+// ready labels from the pool's nodes: the installers keep them when they stop (a rolling update must not make
+// sandboxed pods unschedulable), so they go here, with the runtime.
 func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
 	names, err := a.deleteManagedResources(ctx, cr, cluster)
 	if err != nil {
@@ -250,7 +266,7 @@ func (a *actuator) Delete(ctx context.Context, log logr.Logger, cr *extensionsv1
 		return err
 	}
 	log.Info("Deleted ManagedResources", "managedResources", names)
-	return nil
+	return a.removeReadyLabels(ctx, log, cr, cluster)
 }
 
 // waitUntilDeleted waits, up to the delete timeout, until the ManagedResources names of namespace are gone.
@@ -262,6 +278,36 @@ func (a *actuator) waitUntilDeleted(ctx context.Context, namespace string, names
 			return fmt.Errorf("waiting for ManagedResource %s to be deleted: %w", name, err)
 		}
 	}
+	return nil
+}
+
+// removeReadyLabels removes the ready labels of cr's runtime from every node of its pool in the shoot (the seed's
+// shoot access is not bound by the installer's node restriction, which allows each installer only its own node). A
+// shoot that is being deleted or hibernated is skipped: its nodes go, and its API server may be gone already.
+func (a *actuator) removeReadyLabels(ctx context.Context, log logr.Logger, cr *extensionsv1alpha1.ContainerRuntime, cluster *extensionscontroller.Cluster) error {
+	if cluster != nil && cluster.Shoot != nil && (cluster.Shoot.DeletionTimestamp != nil || extensionscontroller.IsHibernationEnabled(cluster)) {
+		return nil
+	}
+	shoot, err := a.cfg.ShootClient(ctx, cr.Namespace)
+	if err != nil {
+		return fmt.Errorf("creating a client for the shoot of %s to remove the ready labels of %s: %w", cr.Namespace, cr.Spec.Type, err)
+	}
+	nodes := &corev1.NodeList{}
+	if err := shoot.List(ctx, nodes, client.MatchingLabels(cr.Spec.WorkerPool.Selector.MatchLabels)); err != nil {
+		return fmt.Errorf("listing the nodes of worker pool %q in the shoot: %w", cr.Spec.WorkerPool.Name, err)
+	}
+	labels := installer.ReadyLabels(cr.Spec.Type)
+	var unlabelled []string
+	for _, node := range nodes.Items {
+		if !slices.ContainsFunc(labels, func(l string) bool { _, ok := node.Labels[l]; return ok }) {
+			continue
+		}
+		if err := installer.UnmarkReady(ctx, shoot, node.Name, cr.Spec.Type); err != nil {
+			return err
+		}
+		unlabelled = append(unlabelled, node.Name)
+	}
+	log.Info("Removed the ready labels from the pool's nodes", "labels", labels, "nodes", unlabelled)
 	return nil
 }
 

@@ -107,6 +107,11 @@ func classNamesOf(objs []client.Object) []string {
 	return out
 }
 
+// shootClientOf returns a Config.ShootClient that returns *shoot.
+func shootClientOf(shoot *client.Client) func(context.Context, string) (client.Client, error) {
+	return func(context.Context, string) (client.Client, error) { return *shoot, nil }
+}
+
 func isConfigurationProblem(err error) bool {
 	var coder v1beta1helper.Coder
 	if !errors.As(err, &coder) {
@@ -126,11 +131,14 @@ var _ = Describe("Actuator", func() {
 		log = logr.Discard()
 		c   client.Client
 		a   containerruntime.Actuator
+		// shoot is the shoot's client Delete gets.
+		shoot client.Client
 	)
 
 	BeforeEach(func() {
 		c = fakeclient.NewClientBuilder().WithScheme(newScheme()).Build()
-		a = New(c, Config{InstallerImage: image, DeleteTimeout: 3 * time.Second})
+		shoot = fakeclient.NewClientBuilder().Build()
+		a = New(c, Config{InstallerImage: image, DeleteTimeout: 3 * time.Second, ShootClient: shootClientOf(&shoot)})
 	})
 
 	Describe("Reconcile", func() {
@@ -236,7 +244,7 @@ var _ = Describe("Actuator", func() {
 					return err
 				},
 			}).Build()
-			a = New(c, Config{InstallerImage: image})
+			a = New(c, Config{InstallerImage: image, ShootClient: shootClientOf(&shoot)})
 			cluster := clusterOf(
 				worker("g", gardencorev1beta1.ContainerRuntime{Type: "gvisor"}),
 				worker("k", gardencorev1beta1.ContainerRuntime{Type: "kata"}),
@@ -446,7 +454,7 @@ var _ = Describe("Actuator", func() {
 			// The last ContainerRuntime: a gardener-resource-manager finalizer keeps the deleted ManagedResources
 			// visible, so that keepObjects can be checked.
 			c = fakeclient.NewClientBuilder().WithScheme(newScheme()).WithObjects(gvisorCR.DeepCopy()).Build()
-			a = New(c, Config{InstallerImage: image, DeleteTimeout: time.Second})
+			a = New(c, Config{InstallerImage: image, DeleteTimeout: time.Second, ShootClient: shootClientOf(&shoot)})
 			Expect(a.Reconcile(ctx, log, gvisorCR, nil)).To(Succeed())
 			for _, name := range []string{"extension-runtime-sandbox-gvisor-g", ShootManagedResourceName} {
 				mr := &resourcesv1alpha1.ManagedResource{}
@@ -486,6 +494,67 @@ var _ = Describe("Actuator", func() {
 			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeFalse())
 			Expect(a.Restore(ctx, log, gvisorCR, nil)).To(Succeed())
 			Expect(exists("extension-runtime-sandbox-gvisor-g")).To(BeTrue())
+		})
+
+		Describe("the ready labels, which the installers keep when they stop", func() {
+			node := func(name, pool string, labels map[string]string) *corev1.Node {
+				n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"worker.gardener.cloud/pool": pool, "other": "label"}}}
+				for k, v := range labels {
+					n.Labels[k] = v
+				}
+				return n
+			}
+			labelsOf := func(name string) map[string]string {
+				GinkgoHelper()
+				n := &corev1.Node{}
+				Expect(shoot.Get(ctx, client.ObjectKey{Name: name}, n)).To(Succeed())
+				return n.Labels
+			}
+
+			BeforeEach(func() {
+				shoot = fakeclient.NewClientBuilder().WithObjects(
+					node("g-1", "g", map[string]string{"runtime.gardener.cloud/gvisor-ready": "true"}),
+					node("g-2", "g", map[string]string{"runtime.gardener.cloud/gvisor-ready": "true", "runtime.gardener.cloud/kata-ready": "true"}),
+					node("k-1", "k", map[string]string{"runtime.gardener.cloud/kata-ready": "true", "katacontainers.io/kata-runtime": "true", "runtime.gardener.cloud/gvisor-ready": "true"}),
+				).Build()
+			})
+
+			It("go from every node of the pool, and only the deleted runtime's, on Delete", func() {
+				Expect(a.Delete(ctx, log, gvisorCR, clusterOf())).To(Succeed())
+				Expect(labelsOf("g-1")).To(Equal(map[string]string{"worker.gardener.cloud/pool": "g", "other": "label"}))
+				Expect(labelsOf("g-2")).To(Equal(map[string]string{"worker.gardener.cloud/pool": "g", "other": "label", "runtime.gardener.cloud/kata-ready": "true"}))
+				Expect(labelsOf("k-1")).To(HaveKeyWithValue("runtime.gardener.cloud/gvisor-ready", "true"), "another pool's node")
+
+				Expect(a.Delete(ctx, log, kataCR, clusterOf())).To(Succeed())
+				Expect(labelsOf("k-1")).To(Equal(map[string]string{"worker.gardener.cloud/pool": "k", "other": "label", "runtime.gardener.cloud/gvisor-ready": "true"}), "both of Kata's labels")
+			})
+
+			DescribeTable("stay where the nodes go with the shoot",
+				func(mutate func(*gardencorev1beta1.Shoot)) {
+					cluster := clusterOf()
+					mutate(cluster.Shoot)
+					Expect(a.Delete(ctx, log, gvisorCR, cluster)).To(Succeed())
+					Expect(labelsOf("g-1")).To(HaveKeyWithValue("runtime.gardener.cloud/gvisor-ready", "true"))
+				},
+				Entry("a shoot being deleted", func(s *gardencorev1beta1.Shoot) { s.DeletionTimestamp = &metav1.Time{Time: time.Now()} }),
+				Entry("a hibernated shoot", func(s *gardencorev1beta1.Shoot) {
+					s.Spec.Hibernation = &gardencorev1beta1.Hibernation{Enabled: new(true)}
+				}),
+			)
+
+			It("are not touched on ForceDelete and Migrate", func() {
+				Expect(a.ForceDelete(ctx, log, gvisorCR, clusterOf())).To(Succeed())
+				Expect(a.Migrate(ctx, log, kataCR, clusterOf())).To(Succeed())
+				Expect(labelsOf("g-1")).To(HaveKeyWithValue("runtime.gardener.cloud/gvisor-ready", "true"))
+				Expect(labelsOf("k-1")).To(HaveKeyWithValue("runtime.gardener.cloud/kata-ready", "true"))
+			})
+
+			It("fails Delete naming the shoot namespace when there is no client for the shoot", func() {
+				a = New(c, Config{InstallerImage: image, ShootClient: func(context.Context, string) (client.Client, error) {
+					return nil, errors.New("secret gardener not found")
+				}})
+				Expect(a.Delete(ctx, log, gvisorCR, clusterOf())).To(MatchError(And(ContainSubstring(namespace), ContainSubstring("secret gardener not found"))))
+			})
 		})
 	})
 })

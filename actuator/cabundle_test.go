@@ -73,6 +73,9 @@ var _ = Describe("The shared ManagedResource", func() {
 		cfg = Config{
 			InstallerImage: image,
 			DeleteTimeout:  3 * time.Second,
+			ShootClient: func(context.Context, string) (client.Client, error) {
+				return fakeclient.NewClientBuilder().Build(), nil
+			},
 			PodWebhookClientConfig: func(context.Context) (func(string) admissionregistrationv1.WebhookClientConfig, error) {
 				bundle := []byte(caBundle)
 				return func(path string) admissionregistrationv1.WebhookClientConfig {

@@ -33,7 +33,8 @@ func (l *Landscape) probeEachRuntime(ctx context.Context, probe *gardencorev1bet
 		single := probe.DeepCopy()
 		single.Spec.Provider.Workers = []gardencorev1beta1.Worker{single.Spec.Provider.Workers[i]}
 		err := l.Client.Create(ctx, single, client.DryRunAll)
-		if err == nil || !strings.Contains(err.Error(), "shoot-"+pool.CRI.ContainerRuntimes[0].Type+".") {
+		// A webhook that cannot be called is named in the API server's error too: that is no answer.
+		if err == nil || !strings.Contains(err.Error(), "shoot-"+pool.CRI.ContainerRuntimes[0].Type+".") || strings.Contains(err.Error(), "failed calling webhook") {
 			return fmt.Errorf("webhook for %s not answering yet: %v", pool.CRI.ContainerRuntimes[0].Type, err)
 		}
 	}

@@ -115,7 +115,8 @@ func (m *Mutator) shootOf(ctx context.Context, namespace string) (*gardencorev1b
 	if err != nil {
 		return nil, fmt.Errorf("decoding its Shoot: %w", err)
 	}
-	if shoot == nil {
+	if shoot == nil || shoot.Name == "" {
+		// The Cluster's CRD requires spec.shoot, so a Cluster without a Shoot comes with an empty one.
 		return nil, fmt.Errorf("the Cluster %s carries no Shoot", namespace)
 	}
 	return shoot, nil

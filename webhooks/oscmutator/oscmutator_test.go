@@ -61,12 +61,20 @@ var _ = Describe("Mutator", func() {
 		}
 	})
 
-	It("fails when the Cluster carries no Shoot", func() {
-		reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}).Build()
-		o := samples.OSC("osc", "gvisor")
-		o.Namespace = "empty"
-		Expect((&Mutator{Runtimes: runtimes.All(), Reader: reader}).Mutate(ctx, o, nil)).To(HaveOccurred())
-	})
+	DescribeTable("fails naming the namespace when the Cluster carries no Shoot",
+		func(shoot string) {
+			cluster := &extensionsv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}
+			if shoot != "" {
+				cluster.Spec.Shoot.Raw = []byte(shoot)
+			}
+			reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(cluster).Build()
+			o := samples.OSC("osc", "gvisor")
+			o.Namespace = "empty"
+			Expect((&Mutator{Runtimes: runtimes.All(), Reader: reader}).Mutate(ctx, o, nil)).To(MatchError(ContainSubstring("the Cluster empty carries no Shoot")))
+		},
+		Entry("no spec.shoot", ""),
+		Entry("an empty spec.shoot, as the API server stores one", "{}"),
+	)
 
 	It("leaves an OSC being deleted alone", func() {
 		o := samples.OSC("osc", "gvisor")

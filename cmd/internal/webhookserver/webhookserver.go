@@ -41,6 +41,10 @@ func run(ctx context.Context, name string, config *rest.Config, mgrOptions manag
 	}
 	mgrOptions.LeaderElectionConfig = sourceConfig
 	leastPrivilegeCache(&mgrOptions, name, webhookConfig.Server.OwnerNamespace)
+	// controller-runtime checks controller names process-wide, not per manager: a component restarted in the same
+	// process (as the fault suites restart it, where the kubelet would start a new container) would be refused. Each
+	// controller is added once per manager.
+	mgrOptions.Controller.SkipNameValidation = new(true)
 
 	mgr, err := manager.New(config, mgrOptions)
 	if err != nil {

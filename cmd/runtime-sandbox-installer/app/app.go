@@ -31,9 +31,6 @@ import (
 // Name is the name of the node installer.
 const Name = "runtime-sandbox-installer"
 
-// unmarkTimeout bounds the removal of the ready label after termination.
-const unmarkTimeout = 30 * time.Second
-
 // options are the flags of the command.
 type options struct {
 	source          string
@@ -47,9 +44,11 @@ type options struct {
 }
 
 // NewCommand returns the command that installs a runtime's binaries on the node, labels the node ready while the
-// runtime works there (for Kata: the KVM device exists and every file the node's Kata configurations refer to is
-// installed) until ctx is done, reinstalls the binaries and checks again every resync interval, and removes the
-// labels when ctx is done.
+// runtime works there (the whole set of binaries of one payload is installed; for Kata also: the KVM device exists
+// and every file the node's Kata configurations refer to is installed), and reinstalls the binaries and checks again
+// every resync interval until ctx is done. It keeps the labels when ctx is done: a terminating installer (a rolling
+// update, an eviction) leaves working binaries behind, and the labels go with the runtime, when the ContainerRuntime
+// is deleted (the actuator removes them from the pool's nodes).
 func NewCommand(ctx context.Context) *cobra.Command {
 	opts := options{}
 	cmd := &cobra.Command{
@@ -118,8 +117,8 @@ func (o *options) restConfig() (*rest.Config, error) {
 }
 
 // run installs the binaries and labels the node ready when the runtime works there, then installs and checks again
-// every resync interval until ctx is done, and finally removes the labels. The node stays (or becomes) unlabelled
-// while the runtime cannot work there, with a log line that says why; a failed first installation is an error.
+// every resync interval until ctx is done, keeping the labels then. The node stays (or becomes) unlabelled while the
+// runtime cannot work there, with a log line that says why; a failed first installation is an error.
 func (o *options) run(ctx context.Context, c client.Client) error {
 	log := logf.FromContext(ctx)
 	notReady, err := o.install(ctx)
@@ -140,13 +139,7 @@ func (o *options) run(ctx context.Context, c client.Client) error {
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("Terminating, removing the ready labels")
-			unmarkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unmarkTimeout)
-			defer cancel()
-			if err := installer.UnmarkReady(unmarkCtx, c, o.nodeName, o.runtimeType); err != nil {
-				return err
-			}
-			log.Info("Ready labels removed")
+			log.Info("Terminating, keeping the ready labels: the installed binaries stay and work")
 			return nil
 		case <-ticker.C:
 			notReady, err := o.install(ctx)
@@ -173,8 +166,9 @@ func (o *options) unmark(ctx context.Context, c client.Client, reason error) {
 	}
 }
 
-// install copies the binaries from the source to the destination and logs what it changed. It returns why the
-// runtime cannot work on the node (nil when it can), or an error when the installation failed.
+// install installs the payload from the source to the destination (installer.InstallPayload: the binaries as one
+// set, switched at once) and logs what it changed. It returns why the runtime cannot work on the node (nil when it
+// can: the whole set is verified), or an error when the installation failed.
 func (o *options) install(ctx context.Context) (notReady, err error) {
 	log := logf.FromContext(ctx)
 	var dirs []string
@@ -185,14 +179,17 @@ func (o *options) install(ctx context.Context) (notReady, err error) {
 		}
 		dirs = append(dirs, path.Join(kata.VersionsDir, kata.Version))
 	}
-	changed, err := installer.Install(o.source, o.destination, dirs...)
+	changes, err := installer.InstallPayload(o.source, o.destination, o.runtimeType, dirs...)
 	if err != nil {
 		return nil, fmt.Errorf("installing %s to %s: %w", o.source, o.destination, err)
 	}
-	if len(changed) > 0 {
-		log.Info("Installed binaries", "source", o.source, "destination", o.destination, "changed", changed)
+	if len(changes.Changed) > 0 || len(changes.Removed) > 0 {
+		log.Info("Installed binaries", "source", o.source, "destination", o.destination, "set", changes.Stamp, "changed", changes.Changed, "removed", changes.Removed)
 	} else {
-		log.V(1).Info("Binaries up to date", "source", o.source, "destination", o.destination)
+		log.V(1).Info("Binaries up to date", "source", o.source, "destination", o.destination, "set", changes.Stamp)
+	}
+	if err := installer.Verify(o.destination, o.runtimeType); err != nil {
+		return fmt.Errorf("the installed binaries are not one whole set: %w", err), nil
 	}
 	if o.runtimeType != kata.Type {
 		return nil, nil

@@ -1,6 +1,7 @@
 package actuator_test
 
 import (
+	"context"
 	"encoding/json"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -56,7 +57,7 @@ func containerRuntime(namespace, runtimeType, pool, providerConfig string) *exte
 }
 
 var _ = Describe("ContainerRuntime actuator against a real API server", func() {
-	It("deploys the installer and RuntimeClasses through ManagedResources and removes them on deletion", func() {
+	It("deploys the installer and RuntimeClasses through ManagedResources and removes them, and the ready labels of the pool's nodes, on deletion", func() {
 		log := logf.Log.WithName("actuator")
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "shoot--dev--"}}
 		Expect(c.Create(ctx, ns)).To(Succeed())
@@ -88,7 +89,26 @@ var _ = Describe("ContainerRuntime actuator against a real API server", func() {
 			Expect(c.Create(ctx, cr)).To(Succeed())
 		}
 
-		a := actuator.New(c, actuator.Config{InstallerImage: image})
+		By("creating the pools' nodes, labelled ready by their installers")
+		nodes := map[string]*corev1.Node{}
+		for name, labels := range map[string]map[string]string{
+			"g": {"worker.gardener.cloud/pool": "g", "runtime.gardener.cloud/gvisor-ready": "true"},
+			"k": {"worker.gardener.cloud/pool": "k", "runtime.gardener.cloud/kata-ready": "true", "katacontainers.io/kata-runtime": "true"},
+		} {
+			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-", Labels: labels}}
+			Expect(c.Create(ctx, node)).To(Succeed())
+			DeferCleanup(func() { Expect(client.IgnoreNotFound(c.Delete(ctx, node))).To(Succeed()) })
+			nodes[name] = node
+		}
+		nodeLabels := func(pool string) map[string]string {
+			GinkgoHelper()
+			node := &corev1.Node{}
+			Expect(c.Get(ctx, client.ObjectKeyFromObject(nodes[pool]), node)).To(Succeed())
+			return node.Labels
+		}
+
+		// The same API server plays seed and shoot.
+		a := actuator.New(c, actuator.Config{InstallerImage: image, ShootClient: func(context.Context, string) (client.Client, error) { return c, nil }})
 		decoded, err := extensionscontroller.GetCluster(ctx, c, ns.Name)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(decoded.Shoot.Spec.Provider.Workers).To(HaveLen(2))
@@ -164,12 +184,15 @@ var _ = Describe("ContainerRuntime actuator against a real API server", func() {
 		gone("extension-runtime-sandbox-gvisor-g")
 		present("extension-runtime-sandbox-kata-k")
 		present(actuator.ShootManagedResourceName)
+		Expect(nodeLabels("g")).To(Equal(map[string]string{"worker.gardener.cloud/pool": "g"}), "the gvisor pool's ready label goes with the runtime")
+		Expect(nodeLabels("k")).To(HaveKeyWithValue("runtime.gardener.cloud/kata-ready", "true"))
 
 		By("deleting the last ContainerRuntime: everything is gone, secrets included")
 		Expect(a.Delete(ctx, log, kataCR, decoded)).To(Succeed())
 		Expect(c.Delete(ctx, kataCR)).To(Succeed())
 		gone("extension-runtime-sandbox-kata-k")
 		gone(actuator.ShootManagedResourceName)
+		Expect(nodeLabels("k")).To(Equal(map[string]string{"worker.gardener.cloud/pool": "k"}), "both of Kata's labels go")
 		secrets := &corev1.SecretList{}
 		Expect(c.List(ctx, secrets, client.InNamespace(ns.Name))).To(Succeed())
 		Expect(secrets.Items).To(BeEmpty())

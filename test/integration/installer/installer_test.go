@@ -70,7 +70,7 @@ var _ = Describe("Node labelling", func() {
 })
 
 var _ = Describe("The runtime-sandbox-installer command", func() {
-	It("installs the binaries, marks the node ready while it runs, restores deleted binaries and unmarks the node when terminated", func() {
+	It("installs the binaries, marks the node ready while it runs, restores deleted binaries, switches to a new payload as a whole and keeps the label when terminated", func() {
 		node := createNode()
 
 		By("writing a kubeconfig for an envtest user")
@@ -85,8 +85,15 @@ var _ = Describe("The runtime-sandbox-installer command", func() {
 		src, dst := filepath.Join(dir, "installer", "bin"), filepath.Join(dir, "var", "bin", "containerruntimes")
 		Expect(os.MkdirAll(src, 0o755)).To(Succeed())
 		Expect(os.MkdirAll(dst, 0o755)).To(Succeed())
-		Expect(os.WriteFile(filepath.Join(src, "runsc"), []byte("runsc binary"), 0o755)).To(Succeed())
-		Expect(os.WriteFile(filepath.Join(src, "containerd-shim-runsc-v1"), []byte("runsc shim"), 0o755)).To(Succeed())
+		payload := func(runsc, shim string, extra ...string) {
+			GinkgoHelper()
+			Expect(os.WriteFile(filepath.Join(src, "runsc"), []byte(runsc), 0o755)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(src, "containerd-shim-runsc-v1"), []byte(shim), 0o755)).To(Succeed())
+			for _, name := range extra {
+				Expect(os.WriteFile(filepath.Join(src, name), []byte(name), 0o755)).To(Succeed())
+			}
+		}
+		payload("runsc v1", "shim v1", "runsc-helper")
 
 		By("running the command until its context is cancelled")
 		runCtx, cancel := context.WithCancel(ctx)
@@ -109,20 +116,31 @@ var _ = Describe("The runtime-sandbox-installer command", func() {
 		}()
 
 		Eventually(labels(node)).WithTimeout(10 * time.Second).Should(HaveKeyWithValue(gvisorReady, "true"))
-		Expect(os.ReadFile(filepath.Join(dst, "runsc"))).To(BeEquivalentTo("runsc binary"))
-		Expect(os.ReadFile(filepath.Join(dst, "containerd-shim-runsc-v1"))).To(BeEquivalentTo("runsc shim"))
+		Expect(os.ReadFile(filepath.Join(dst, "runsc"))).To(BeEquivalentTo("runsc v1"))
+		Expect(os.ReadFile(filepath.Join(dst, "containerd-shim-runsc-v1"))).To(BeEquivalentTo("shim v1"))
+		Expect(os.ReadFile(filepath.Join(dst, "runsc-helper"))).To(BeEquivalentTo("runsc-helper"))
 		Consistently(done).WithTimeout(300*time.Millisecond).ShouldNot(Receive(), "the command must keep running")
 
 		By("deleting a binary, which the next resync restores")
 		Expect(os.Remove(filepath.Join(dst, "runsc"))).To(Succeed())
 		Eventually(func() ([]byte, error) { return os.ReadFile(filepath.Join(dst, "runsc")) }).
-			WithTimeout(5 * time.Second).Should(BeEquivalentTo("runsc binary"))
-		Expect(labels(node)(Default)).To(HaveKeyWithValue(gvisorReady, "true"))
+			WithTimeout(5 * time.Second).Should(BeEquivalentTo("runsc v1"))
+		Eventually(labels(node)).WithTimeout(5*time.Second).Should(HaveKeyWithValue(gvisorReady, "true"), "ready again with the whole set")
 
-		By("terminating the command")
+		By("a new payload (as after an update of the image) without runsc-helper: the whole set switches, the dropped binary goes")
+		Expect(os.Remove(filepath.Join(src, "runsc-helper"))).To(Succeed())
+		payload("runsc v2", "shim v2")
+		Eventually(func() error { _, err := os.Lstat(filepath.Join(dst, "runsc-helper")); return err }).
+			WithTimeout(5 * time.Second).Should(MatchError(os.ErrNotExist))
+		Expect(os.ReadFile(filepath.Join(dst, "runsc"))).To(BeEquivalentTo("runsc v2"))
+		Expect(os.ReadFile(filepath.Join(dst, "containerd-shim-runsc-v1"))).To(BeEquivalentTo("shim v2"))
+		Expect(installer.Verify(dst, "gvisor")).To(Succeed())
+		Eventually(labels(node)).WithTimeout(5 * time.Second).Should(HaveKeyWithValue(gvisorReady, "true"))
+
+		By("terminating the command (a rolling update): the label stays, the binaries still work")
 		cancel()
 		Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
-		Expect(labels(node)(Default)).To(Equal(map[string]string{poolLabel: "sandbox", kataReady: "true"}))
+		Expect(labels(node)(Default)).To(Equal(map[string]string{poolLabel: "sandbox", kataReady: "true", gvisorReady: "true"}))
 	})
 
 	DescribeTable("refuses invalid flags",

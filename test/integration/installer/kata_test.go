@@ -16,6 +16,7 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/runtime-sandbox-installer/app"
+	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/kata"
 )
 
@@ -120,7 +121,10 @@ var _ = Describe("The runtime-sandbox-installer command for Kata", func() {
 
 		Eventually(labels(node)).WithTimeout(10*time.Second).Should(Equal(map[string]string{poolLabel: "kata"}), "the stale ready labels go")
 		Expect(filepath.Join(dst, kata.ShimName)).To(BeARegularFile())
-		Expect(kata.CheckPayload(dst)).To(Succeed(), "the files are installed all the same")
+		Expect(installer.Verify(dst, kata.Type)).To(Succeed(), "the shim is installed all the same, as one set")
+		for _, a := range kata.Artifacts() {
+			Expect(filepath.Join(dst, kata.VersionsDir, kata.Version, a.Path)).To(BeAnExistingFile(), "the version directory is installed all the same")
+		}
 		Expect(filepath.Join(oldVersion, "bin/qemu-system-x86_64")).To(BeARegularFile(), "a configuration refers to the old version")
 
 		By("the node getting KVM")
@@ -138,10 +142,10 @@ var _ = Describe("The runtime-sandbox-installer command for Kata", func() {
 		Expect(os.Remove(filepath.Join(dst, kata.VersionsDir, "configuration-clh.toml"))).To(Succeed())
 		Eventually(labels(node)).WithTimeout(10 * time.Second).Should(HaveKeyWithValue(kataRuntime, "true"))
 
-		By("terminating the command")
+		By("terminating the command, which keeps the labels: the installed runtime still works")
 		cancel()
 		Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
-		Expect(labels(node)(Default)).To(Equal(map[string]string{poolLabel: "kata"}))
+		Expect(labels(node)(Default)).To(Equal(map[string]string{poolLabel: "kata", kataReady: "true", kataRuntime: "true"}))
 	})
 
 	It("refuses an image whose Kata payload does not match the layout, naming the file", func() {

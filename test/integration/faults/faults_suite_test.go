@@ -1,0 +1,109 @@
+// Package faults_test takes the extension's components away, and the API server from a component, through the real
+// API servers (kube-apiserver and gardener-apiserver), and checks what the outage blocks, what it does not, and that
+// everything works again once the component is back.
+package faults_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/integration/setup"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+)
+
+func TestFaults(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Faults integration suite")
+}
+
+var (
+	ctx  = context.Background()
+	land *landscape.Landscape
+	// seed and admission are the running components; the specs stop and restart them.
+	seed, admission *landscape.Component
+)
+
+var _ = BeforeSuite(func() {
+	land = setup.Landscape(ctx)
+	Expect(land.Bootstrap(ctx)).To(Succeed())
+	Expect(land.BootstrapSeed(ctx)).To(Succeed())
+
+	By("starting gardener-resource-manager and kube-controllers")
+	shoot, err := land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: GinkgoWriter, HealthSyncPeriod: 15 * time.Second})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { Expect(shoot.Stop()).To(Succeed()) })
+
+	By("starting the admission and the seed component")
+	startAdmission()
+	startSeed()
+	DeferCleanup(func() {
+		for _, c := range []**landscape.Component{&seed, &admission} {
+			if *c != nil {
+				Expect((*c).Stop()).To(Succeed())
+			}
+		}
+	})
+
+	By("deploying the sample Shoot's ContainerRuntimes, so that the shoot gets its RuntimeClasses and pod webhooks")
+	_, err = land.DeployContainerRuntimes(ctx, time.Minute)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(land.WaitForShoot(ctx, seed)).To(Succeed())
+})
+
+// startSeed starts the seed component and waits until the API server calls its OSC webhook.
+func startSeed() {
+	GinkgoHelper()
+	var err error
+	seed, err = land.StartSeed(ctx, "--healthcheck-sync-period=2s")
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// expectOSCMatchConditions waits until the OSC webhook is registered with its match conditions, which decide what
+// an outage of the seed component blocks. A restarted seed component registers it without them (see the pending
+// entry in apiserver_test.go), so only the pending entry checks this.
+func expectOSCMatchConditions() {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		config := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		g.Expect(land.Client.Get(ctx, client.ObjectKey{Name: "gardener-extension-runtime-sandbox"}, config)).To(Succeed())
+		var writers []string
+		for _, f := range config.ManagedFields {
+			writers = append(writers, fmt.Sprintf("%s %s %s", f.Manager, f.Operation, f.Time))
+		}
+		for _, w := range config.Webhooks {
+			if strings.HasPrefix(w.Name, "osc.") {
+				g.Expect(w.MatchConditions).To(HaveLen(3), "webhook %s, written by %v, generation %d", w.Name, writers, config.Generation)
+			}
+		}
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+// stopSeed stops the seed component.
+func stopSeed() {
+	GinkgoHelper()
+	Expect(seed.Stop()).To(Succeed())
+	seed = nil
+}
+
+// startAdmission starts the admission component and waits until the API server calls its Shoot webhook.
+func startAdmission() {
+	GinkgoHelper()
+	var err error
+	admission, err = land.StartAdmission(ctx, landscape.LocalAdmissionArgs()...)
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// stopAdmission stops the admission component.
+func stopAdmission() {
+	GinkgoHelper()
+	Expect(admission.Stop()).To(Succeed())
+	admission = nil
+}
