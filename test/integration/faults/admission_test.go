@@ -14,7 +14,7 @@ import (
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 const (
@@ -29,7 +29,7 @@ const newImageVersion = "1877.1.0"
 // sampleShoot returns the sample Shoot (pools gvisor, kata, plain) named name.
 func sampleShoot(name string) *gardencorev1beta1.Shoot {
 	GinkgoHelper()
-	shoot, err := landscape.SampleShoot()
+	shoot, err := samples.Shoot()
 	Expect(err).NotTo(HaveOccurred())
 	shoot.Name = name
 	return shoot

@@ -17,6 +17,7 @@ import (
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 // webhookUnreachable matches the API server's refusal when a webhook with failurePolicy Fail cannot be called.
@@ -60,13 +61,13 @@ type oscWrite struct {
 
 var oscWrites = []oscWrite{
 	{"create a reconcile OSC of a gVisor pool", func(*extensionsv1alpha1.OperatingSystemConfig) error {
-		return land.Client.Create(ctx, landscape.SampleOSC("down-gvisor", "gvisor"), client.DryRunAll)
+		return land.Client.Create(ctx, samples.OSC("down-gvisor", "gvisor"), client.DryRunAll)
 	}, true},
 	{"create a reconcile OSC of a pool without a sandbox", func(*extensionsv1alpha1.OperatingSystemConfig) error {
-		return land.Client.Create(ctx, landscape.SampleOSC("down-plain", "plain"), client.DryRunAll)
+		return land.Client.Create(ctx, samples.OSC("down-plain", "plain"), client.DryRunAll)
 	}, true},
 	{"create a provision OSC", func(*extensionsv1alpha1.OperatingSystemConfig) error {
-		osc := landscape.SampleOSC("down-provision", "gvisor")
+		osc := samples.OSC("down-provision", "gvisor")
 		osc.Spec.Purpose = extensionsv1alpha1.OperatingSystemConfigPurposeProvision
 		return land.Client.Create(ctx, osc, client.DryRunAll)
 	}, false},
@@ -105,7 +106,7 @@ var _ = Describe("An outage of the seed component", Ordered, func() {
 
 	BeforeAll(func() {
 		By("creating a reconcile OSC of the gVisor pool while the component is up")
-		osc = landscape.SampleOSC("faults-gvisor", "gvisor")
+		osc = samples.OSC("faults-gvisor", "gvisor")
 		Expect(land.Client.Create(ctx, osc)).To(Succeed())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(land.Client.Delete(ctx, osc))).To(Succeed()) })
 
@@ -161,7 +162,7 @@ var _ = Describe("An outage of the seed component", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(class).To(BeEmpty())
 
-		mutated := landscape.SampleOSC("back-gvisor", "gvisor")
+		mutated := samples.OSC("back-gvisor", "gvisor")
 		Expect(land.Client.Create(ctx, mutated, client.DryRunAll)).To(Succeed())
 		Expect(fmt.Sprint(mutated.Spec.CRIConfig.Containerd.Plugins)).To(ContainSubstring("runsc"))
 	})
@@ -176,7 +177,7 @@ var _ = Describe("An OSC whose namespace has no usable Cluster", func() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "shoot--faults--"}}
 		Expect(land.Client.Create(ctx, ns)).To(Succeed())
 		DeferCleanup(func() { Expect(land.Client.Delete(ctx, ns)).To(Succeed()) })
-		osc := landscape.SampleOSC("no-cluster", "gvisor")
+		osc := samples.OSC("no-cluster", "gvisor")
 		osc.Namespace = ns.Name
 		err := land.Client.Create(ctx, osc, client.DryRunAll)
 		Expect(err).To(MatchError(And(ContainSubstring("reading the Cluster of OperatingSystemConfig "+ns.Name+"/no-cluster"), ContainSubstring("not found"))))
@@ -188,13 +189,13 @@ var _ = Describe("An OSC whose namespace has no usable Cluster", func() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "shoot--faults--"}}
 		Expect(land.Client.Create(ctx, ns)).To(Succeed())
 		DeferCleanup(func() { Expect(land.Client.Delete(ctx, ns)).To(Succeed()) })
-		cluster, err := landscape.ClusterFor(ns.Name, &gardencorev1beta1.Shoot{})
+		cluster, err := samples.ClusterFor(ns.Name, &gardencorev1beta1.Shoot{})
 		Expect(err).NotTo(HaveOccurred())
 		cluster.Spec.Shoot = runtime.RawExtension{Raw: []byte("{}")}
 		Expect(land.Client.Create(ctx, cluster)).To(Succeed())
 		DeferCleanup(func() { Expect(land.Client.Delete(ctx, cluster)).To(Succeed()) })
 
-		osc := landscape.SampleOSC("no-shoot", "gvisor")
+		osc := samples.OSC("no-shoot", "gvisor")
 		osc.Namespace = ns.Name
 		err = land.Client.Create(ctx, osc, client.DryRunAll)
 		Expect(err).To(MatchError(ContainSubstring("the Cluster " + ns.Name + " carries no Shoot")))
