@@ -16,7 +16,6 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
