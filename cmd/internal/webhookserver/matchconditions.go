@@ -2,6 +2,8 @@ package webhookserver
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -52,18 +54,31 @@ func (c *conditionedClient) Update(ctx context.Context, obj client.Object, opts 
 	return c.Client.Update(ctx, obj, opts...)
 }
 
-// Patch adds the conditions before the patch is computed: a merge patch is the difference between its original and
-// obj at the time of the call.
+// Patch writes obj with its conditions. Gardener's registration (GetAndCreateOrStrategicMergePatch) hands over a raw
+// patch it computed before this call, from the configuration without conditions, so sending that patch would remove
+// the stored conditions (a restarted component would then serve without them). For the component's configuration,
+// the patch sent is instead the strategic merge patch from the stored configuration to obj with its conditions: one
+// write, with the verbs the component has (get, patch).
 func (c *conditionedClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	c.add(obj)
-	return c.Client.Patch(ctx, obj, patch, opts...)
+	if !c.add(obj) {
+		return c.Client.Patch(ctx, obj, patch, opts...)
+	}
+	// A new object: decoding into a copy of obj could keep obj's values where the stored object has none.
+	stored, ok := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
+	if !ok {
+		return fmt.Errorf("creating an object of type %T", obj)
+	}
+	if err := c.Client.Get(ctx, client.ObjectKeyFromObject(obj), stored); err != nil {
+		return fmt.Errorf("reading webhook configuration %s to patch it with its match conditions: %w", obj.GetName(), err)
+	}
+	return c.Client.Patch(ctx, obj, client.StrategicMergeFrom(stored), opts...)
 }
 
-// add sets the match conditions of each entry of obj, when obj is the component's webhook configuration. The
-// library names an entry <webhook name>.<component>.extensions.gardener.cloud.
-func (c *conditionedClient) add(obj client.Object) {
+// add sets the match conditions of each entry of obj and reports true, when obj is the component's webhook
+// configuration. The library names an entry <webhook name>.<component>.extensions.gardener.cloud.
+func (c *conditionedClient) add(obj client.Object) bool {
 	if obj.GetName() != c.configName {
-		return
+		return false
 	}
 	conditionsOf := func(entry string) []admissionregistrationv1.MatchCondition {
 		name, _, _ := strings.Cut(entry, ".")
@@ -78,5 +93,8 @@ func (c *conditionedClient) add(obj client.Object) {
 		for i := range config.Webhooks {
 			config.Webhooks[i].MatchConditions = conditionsOf(config.Webhooks[i].Name)
 		}
+	default:
+		return false
 	}
+	return true
 }
