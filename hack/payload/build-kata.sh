@@ -8,7 +8,10 @@
 #
 # usage: [GOOS=linux GOARCH=<arch>] build-kata.sh shim|config-check <output binary> <work directory>
 #
-# GOOS and GOARCH choose the target, as for go build: the programs build without cgo, so they cross-compile.
+# GOOS and GOARCH choose the target, as for go build. The programs build without cgo and cross-compile, except the
+# shim for arm64: Kata's arm64 hypervisor code reads KVM's constants from <linux/kvm.h> through cgo, so it is built
+# with a C compiler for arm64 (Debian's gcc-aarch64-linux-gnu on other hosts, installed when missing) and linked
+# statically.
 #
 # The module as the Go proxy serves it does not compile: Kata's Makefile generates pkg/katautils/config-settings.go
 # from config-settings.go.in, and only the template is published. go build refuses overlays of files in the
@@ -73,4 +76,24 @@ fi
 # Static, like the gVisor binaries: the shim runs from the host's binary path on whatever OS the node has.
 # -buildvcs=false: the copy lies inside this repository's work tree, whose commit is not Kata's.
 cd "$work"
-CGO_ENABLED=0 go build -buildvcs=false -trimpath -tags "$tags" -ldflags "-s -w" -o "$out" "$pkg"
+arch=${GOARCH:-$(go env GOARCH)}
+if [[ $target == shim && $arch == arm64 ]]; then
+	cc=gcc
+	if [[ $(go env GOHOSTARCH) != arm64 ]]; then
+		cc=aarch64-linux-gnu-gcc
+		if ! command -v "$cc" >/dev/null; then
+			sudo=""
+			if [[ $(id -u) -ne 0 ]]; then
+				sudo=sudo
+			fi
+			echo "Installing the C compiler for arm64 from Debian's packages ..."
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
+		fi
+	fi
+	# netgo, osusergo: only Kata's own C header use goes through cgo, name lookups stay in Go (a static binary).
+	CGO_ENABLED=1 CC=$cc go build -buildvcs=false -trimpath -tags "netgo,osusergo${tags:+,$tags}" \
+		-ldflags "-s -w -linkmode external -extldflags -static" -o "$out" "$pkg"
+else
+	CGO_ENABLED=0 go build -buildvcs=false -trimpath -tags "$tags" -ldflags "-s -w" -o "$out" "$pkg"
+fi
