@@ -30,6 +30,9 @@ type Runtime interface {
 	PodAnnotationAllowed(key string) bool
 	// AllowedPodAnnotations returns the runtime's own pod annotations a pod may set, in a stable order.
 	AllowedPodAnnotations() []string
+	// Architectures returns the machine architectures (Gardener's names, e.g. amd64) whose nodes the runtime's
+	// payload and configuration are built for; admission refuses a pool of another architecture.
+	Architectures() []string
 	// Decode decodes, validates and defaults the providerConfig of one container runtime entry, once per request;
 	// nil or empty means the defaults. fldPath is the path of the providerConfig. errs are all problems found, each
 	// with its field path: admission refuses them. cfg is what the pool gets, nil when the problems leave nothing to

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
+
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/gvisor/validation"
@@ -125,6 +127,11 @@ func (r *Runtime) AllowedPodAnnotations() []string { return nil }
 
 // NodeLabels returns the node label the installer sets where gVisor works: runtime.gardener.cloud/gvisor-ready.
 func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type)} }
+
+// Architectures returns amd64 and arm64: the payload holds runsc and its shim for both, and runsc.toml is the same.
+func (r *Runtime) Architectures() []string {
+	return []string{v1beta1constants.ArchitectureAMD64, v1beta1constants.ArchitectureARM64}
+}
 
 // overheadMemory is the pod overhead of a gVisor sandbox: the memory its Sentry and gofer hold besides the
 // workload. Measured on this project's development machine with runsc built from the gVisor module pinned in

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
+
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/v1alpha1"
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/kata/validation"
@@ -92,6 +94,10 @@ func (r *Runtime) AllowedPodAnnotations() []string { return AllowedAnnotations()
 // NodeLabels returns the node labels the installer sets where Kata works: runtime.gardener.cloud/kata-ready and
 // kata-deploy's katacontainers.io/kata-runtime.
 func (r *Runtime) NodeLabels() []string { return []string{node.ReadyLabel(Type), RuntimeLabel} }
+
+// Architectures returns amd64 only: the payload layout (NodeLayout) and the rendered configuration name x86_64's
+// QEMU binary and kernel parameters, so a node of another architecture would get handlers that cannot start.
+func (r *Runtime) Architectures() []string { return []string{v1beta1constants.ArchitectureAMD64} }
 
 // poolConfig is a pool's decoded Kata configuration.
 type poolConfig struct {

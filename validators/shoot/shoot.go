@@ -11,8 +11,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
+	v1beta1constants "github.com/gardener/gardener/pkg/apis/core/v1beta1/constants"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 )
@@ -73,6 +75,10 @@ func validatePool(rt runtimes.Runtime, in Input, i int) ([]string, field.ErrorLi
 			warnings = append(warnings, cfg.Warnings()...)
 		}
 		allErrs = append(allErrs, errs...)
+	}
+	// Gardener defaults an unset architecture to amd64.
+	if arch := ptr.Deref(pool.Machine.Architecture, v1beta1constants.ArchitectureAMD64); !slices.Contains(rt.Architectures(), arch) {
+		allErrs = append(allErrs, field.NotSupported(poolPath.Child("machine", "architecture"), arch, rt.Architectures()))
 	}
 	if required := in.RequiredCapabilities[rt.Type()]; len(required) > 0 && in.CloudProfile != nil {
 		allErrs = append(allErrs, checkCapabilities(in.CloudProfile, pool, poolPath, rt.Type(), required)...)

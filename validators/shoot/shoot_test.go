@@ -37,6 +37,12 @@ func pool(name, machineType string, runtimes ...gardencorev1beta1.ContainerRunti
 	return w
 }
 
+// onArch sets the machine architecture of w.
+func onArch(w gardencorev1beta1.Worker, arch string) gardencorev1beta1.Worker {
+	w.Machine.Architecture = &arch
+	return w
+}
+
 func shootWith(pools ...gardencorev1beta1.Worker) *gardencorev1beta1.Shoot {
 	return &gardencorev1beta1.Shoot{
 		ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-local"},
@@ -92,6 +98,10 @@ var _ = Describe("Validate", func() {
 		Entry("the same runtime twice in a pool",
 			shootWith(pool("a", "flat", cr("gvisor", ""), cr("gvisor", ""))),
 			fieldErr(field.ErrorTypeInvalid, "spec.provider.workers[0].cri.containerRuntimes[1].type")),
+		Entry("an arm64 pool", shootWith(onArch(pool("a", "flat", cr("gvisor", "")), "arm64"))),
+		Entry("an architecture without a payload",
+			shootWith(onArch(pool("a", "flat", cr("gvisor", "")), "ppc64le")),
+			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[0].machine.architecture")),
 		Entry("kata problems are not gVisor's business",
 			shootWith(pool("a", "flat", cr("kata", `{`+kataAPI+`,"hypervisors":["vmware"]}`)))),
 	)
@@ -118,6 +128,10 @@ var _ = Describe("Validate", func() {
 		Entry("machine type unknown to the CloudProfile is left to Gardener",
 			shootWith(pool("a", "unknown", cr("kata", ""))), nested),
 		Entry("no requirement configured", shootWith(pool("a", "flat", cr("kata", ""))), nil),
+		Entry("an explicit amd64 pool", shootWith(onArch(pool("a", "nested", cr("kata", "")), "amd64")), nested),
+		Entry("an arm64 pool: Kata's payload and configuration are x86_64's",
+			shootWith(onArch(pool("a", "nested", cr("kata", "")), "arm64")), nested,
+			fieldErr(field.ErrorTypeNotSupported, "spec.provider.workers[0].machine.architecture")),
 		Entry("config and capability problems together",
 			shootWith(pool("a", "flat", cr("kata", `{`+kataAPI+`,"hypervisors":[]}`))), nested,
 			fieldErr(field.ErrorTypeRequired, "spec.provider.workers[0].cri.containerRuntimes[0].providerConfig.hypervisors"),
