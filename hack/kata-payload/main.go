@@ -36,7 +36,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: kata-payload assemble|check|stand-ins|image ...")
+		return errors.New("usage: kata-payload assemble|check|stand-ins|image [arguments]")
 	}
 	switch args[0] {
 	case "assemble":

@@ -16,7 +16,6 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -141,8 +140,6 @@ func (l *Landscape) Stop() error {
 	}
 	return nil
 }
-
-var codecs = serializer.NewCodecFactory(Scheme())
 
 // Scheme returns a scheme with the garden and seed APIs the landscape serves.
 func Scheme() *runtime.Scheme {

@@ -54,11 +54,7 @@ func installerObjects(pool string) []client.Object {
 	Expect(actuator.New(seed, actuator.Config{InstallerImage: "installer:test"}).Reconcile(ctx, logr.Discard(), cr, cluster)).To(Succeed())
 	objs, err := managedresources.GetObjects(ctx, seed, cr.Namespace, actuator.ManagedResourceName(cr.Name))
 	Expect(err).NotTo(HaveOccurred())
-	var out []client.Object
-	for _, o := range objs {
-		out = append(out, o.(client.Object))
-	}
-	return out
+	return objs
 }
 
 // tokenClient returns a client that authenticates with a token of the ServiceAccount kube-system/sa, bound to pod
