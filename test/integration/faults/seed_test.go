@@ -194,9 +194,12 @@ var _ = Describe("An OSC whose namespace has no usable Cluster", func() {
 		Expect(land.Client.Create(ctx, cluster)).To(Succeed())
 		DeferCleanup(func() { Expect(land.Client.Delete(ctx, cluster)).To(Succeed()) })
 
-		osc := samples.OSC("no-shoot", "gvisor")
-		osc.Namespace = ns.Name
-		err = land.Client.Create(ctx, osc, client.DryRunAll)
-		Expect(err).To(MatchError(ContainSubstring("the Cluster " + ns.Name + " carries no Shoot")))
+		// The seed component reads Clusters from its cache, which sees the new Cluster a moment later: until then
+		// the OSC is refused as one without a Cluster.
+		Eventually(func() error {
+			osc := samples.OSC("no-shoot", "gvisor")
+			osc.Namespace = ns.Name
+			return land.Client.Create(ctx, osc, client.DryRunAll)
+		}).Should(MatchError(ContainSubstring("the Cluster " + ns.Name + " carries no Shoot")))
 	})
 })
