@@ -23,10 +23,7 @@ func patchOf(original, pod *corev1.Pod) ([]jsonpatch.JsonPatchOperation, error) 
 		return genericPatch(original, pod)
 	}
 
-	if pod.Spec.RuntimeClassName == nil || slices.ContainsFunc(slices.Collect(maps.Keys(original.Spec.NodeSelector)), func(key string) bool {
-		_, kept := pod.Spec.NodeSelector[key]
-		return !kept
-	}) {
+	if pod.Spec.RuntimeClassName == nil || dropsKey(original.Spec.NodeSelector, pod.Spec.NodeSelector) {
 		// Not the mutators' shape (they set a class and add to the node selector).
 		return genericPatch(original, pod)
 	}
@@ -62,6 +59,16 @@ func genericPatch(original, pod *corev1.Pod) ([]jsonpatch.JsonPatchOperation, er
 		return nil, err
 	}
 	return jsonpatch.CreatePatch(before, after)
+}
+
+// dropsKey tells whether after lacks a key of before.
+func dropsKey(before, after map[string]string) bool {
+	for key := range before {
+		if _, kept := after[key]; !kept {
+			return true
+		}
+	}
+	return false
 }
 
 // escapePointer escapes a key for a JSON pointer (RFC 6901).
