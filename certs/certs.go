@@ -1,7 +1,7 @@
 // Package certs provides the webhook server's serving certificates where Gardener's certificate management does not
 // run (local runs and tests, without --webhook-config-namespace): a self-signed CA kept in the certificate
-// directory, the server certificates it issues, written so that controller-runtime's certificate watcher reloads
-// them while the server keeps serving, and their rotation before they expire.
+// directory, the server certificates it issues, written so that package servingcert reloads them while the server
+// keeps serving, and their rotation before they expire.
 package certs
 
 import (
@@ -83,7 +83,7 @@ func (a *Authority) Bundle() []byte { return a.ca.CertificatePEM }
 // Issue issues a server certificate for hosts (DNS names or IP addresses), valid for validity, and writes it with
 // its key into dir as KeyFile and CertFile. Each file is replaced atomically (a new file renamed over the old one),
 // so a reader never sees a partly written file; between the two renames the key and certificate do not match,
-// which controller-runtime's certificate watcher refuses, keeping the certificate it serves until the pair matches.
+// which the webhook server's certificate reload refuses, keeping the certificate it serves until the pair matches.
 func (a *Authority) Issue(dir string, hosts []string, validity time.Duration) (*x509.Certificate, error) {
 	if len(hosts) == 0 {
 		return nil, errors.New("a server certificate needs at least one host")

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
+	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
 )
 
 func TestCerts(t *testing.T) {
@@ -186,7 +187,7 @@ var _ = Describe("Rotator", func() {
 	})
 })
 
-var _ = Describe("A webhook server serving from the certificate directory", func() {
+var _ = Describe("A webhook server serving from the certificate directory through package servingcert", func() {
 	It("serves every request while its certificate is rotated, and serves the new certificate after each rotation", func(ctx SpecContext) {
 		dir := GinkgoT().TempDir()
 		authority, err := certs.LoadOrCreateAuthority(dir, "test")
@@ -195,12 +196,16 @@ var _ = Describe("A webhook server serving from the certificate directory", func
 		Expect(err).NotTo(HaveOccurred())
 
 		port := freePort()
-		server := webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port: port, CertDir: dir})
+		certificate := &servingcert.Server{Dir: dir, Interval: 100 * time.Millisecond, Trust: func(_ context.Context, cert *x509.Certificate) error {
+			return servingcert.Verifies(authority.Bundle(), cert, time.Now())
+		}}
+		server := webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port: port, CertDir: dir, TLSOpts: []func(*tls.Config){certificate.TLSOption}})
 		server.Register("/ok", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 		serveCtx, stop := context.WithCancel(ctx)
-		served := make(chan error)
+		served := make(chan error, 2)
 		go func() { served <- server.Start(serveCtx) }()
-		DeferCleanup(func() { stop(); Eventually(served).Should(Receive()) })
+		go func() { served <- certificate.Start(serveCtx) }()
+		DeferCleanup(func() { stop(); Eventually(served).Should(Receive()); Eventually(served).Should(Receive()) })
 
 		pool := x509.NewCertPool()
 		Expect(pool.AppendCertsFromPEM(authority.Bundle())).To(BeTrue())

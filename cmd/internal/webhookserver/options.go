@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,7 +16,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	extensionscmdcontroller "github.com/gardener/gardener/extensions/pkg/controller/cmd"
+	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
+	"github.com/gardener/gardener/extensions/pkg/webhook/certificates"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
 )
 
 // Options are the command-line options both binaries share: Gardener's extension library options for the REST
@@ -30,7 +35,12 @@ type Options struct {
 	webhook *extensionscmdwebhook.AddToManagerOptions
 	all     extensionscmdcontroller.OptionAggregator
 
-	pprofBindAddress string
+	pprofBindAddress      string
+	certificateSyncPeriod time.Duration
+
+	// ServingTrust, if set, returns what must trust a new serving certificate besides the component's own webhook
+	// configurations before it is served (see package servingcert).
+	ServingTrust func(manager.Manager) servingcert.Trust
 
 	// CacheTransform, if set, is applied to every object the manager's cache keeps, after their managedFields are
 	// dropped (e.g. to drop what no reader of an object uses).
@@ -65,6 +75,7 @@ func (o *Options) ServerConfig() extensionscmdwebhook.ServerConfig {
 // AddFlags adds the options' flags to fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.all.AddFlags(fs)
+	fs.DurationVar(&o.certificateSyncPeriod, "webhook-certificate-sync-period", 5*time.Minute, "How often Gardener's certificate management (with --webhook-config-namespace) renews the webhook certificates that are due and reloads a renewed server certificate.")
 	fs.StringVar(&o.pprofBindAddress, "pprof-bind-address", "", "TCP address to serve Go's pprof profiles on (e.g. 127.0.0.1:6060); empty for none. Profiles reveal memory contents: bind to loopback.")
 }
 
@@ -77,13 +88,31 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 		return fmt.Errorf("completing options: %w", err)
 	}
 	logf.SetLogger(o.manager.Completed().Logger)
+	// The extension library reads its certificate management's period from this variable only.
+	certificates.DefaultSyncPeriod = o.certificateSyncPeriod
 	mgrOptions := o.manager.Completed().Options()
 	mgrOptions.PprofBindAddress = o.pprofBindAddress
 	mgrOptions.Cache.DefaultTransform = cacheTransform(o.CacheTransform)
-	if server, ok := mgrOptions.WebhookServer.(*webhook.DefaultServer); ok {
-		server.Options.TLSOpts = append(server.Options.TLSOpts, httpOneOnly)
+	server, ok := mgrOptions.WebhookServer.(*webhook.DefaultServer)
+	if !ok {
+		return fmt.Errorf("expected controller-runtime's default webhook server, got %T", mgrOptions.WebhookServer)
 	}
-	return run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), o.MatchConditions, extra, setup, schemes...)
+	certificate := &servingcert.Server{Dir: server.Options.CertDir, Log: logf.Log.WithName(o.name).WithName("serving-certificate")}
+	server.Options.TLSOpts = append(server.Options.TLSOpts, httpOneOnly, certificate.TLSOption)
+	setupAll := func(ctx context.Context, mgr manager.Manager) error {
+		certificate.Trust = servingcert.WebhookConfigurations(mgr.GetClient(), extensionswebhook.PrefixedName(o.name, false))
+		if o.ServingTrust != nil {
+			certificate.Trust = servingcert.All(certificate.Trust, o.ServingTrust(mgr))
+		}
+		if err := mgr.Add(certificate); err != nil {
+			return fmt.Errorf("adding the serving certificate: %w", err)
+		}
+		if setup == nil {
+			return nil
+		}
+		return setup(ctx, mgr)
+	}
+	return run(ctx, o.name, o.rest.Completed().Config, mgrOptions, o.webhook.Completed(), o.MatchConditions, extra, setupAll, schemes...)
 }
 
 // httpOneOnly serves the webhooks over HTTP/1.1 only. controller-runtime's webhook server offers HTTP/2 (its TLS

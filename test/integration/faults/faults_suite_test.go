@@ -29,6 +29,8 @@ var (
 	land *landscape.Landscape
 	// seed and admission are the running components; the specs stop and restart them.
 	seed, admission *landscape.Component
+	// shootControllers are gardener-resource-manager and kube-controllers, which a spec stops and restarts.
+	shootControllers *landscape.ShootControllers
 )
 
 var _ = BeforeSuite(func() {
@@ -37,9 +39,12 @@ var _ = BeforeSuite(func() {
 	Expect(land.BootstrapSeed(ctx)).To(Succeed())
 
 	By("starting gardener-resource-manager and kube-controllers")
-	shoot, err := land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: GinkgoWriter, HealthSyncPeriod: 15 * time.Second})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { Expect(shoot.Stop()).To(Succeed()) })
+	startShootControllers()
+	DeferCleanup(func() {
+		if shootControllers != nil {
+			Expect(shootControllers.Stop()).To(Succeed())
+		}
+	})
 
 	By("starting the admission and the seed component")
 	startAdmission()
@@ -53,17 +58,17 @@ var _ = BeforeSuite(func() {
 	})
 
 	By("deploying the sample Shoot's ContainerRuntimes, so that the shoot gets its RuntimeClasses and pod webhooks")
-	_, err = land.DeployContainerRuntimes(ctx, time.Minute)
+	_, err := land.DeployContainerRuntimes(ctx, time.Minute)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(land.WaitForShoot(ctx, seed)).To(Succeed())
 })
 
-// startSeed starts the seed component and waits until the API server calls its OSC webhook, registered with its
-// match conditions.
-func startSeed() {
+// startSeed starts the seed component, with extraArgs, and waits until the API server calls its OSC webhook,
+// registered with its match conditions.
+func startSeed(extraArgs ...string) {
 	GinkgoHelper()
 	var err error
-	seed, err = land.StartSeed(ctx, "--healthcheck-sync-period=2s")
+	seed, err = land.StartSeed(ctx, append([]string{"--healthcheck-sync-period=2s"}, extraArgs...)...)
 	Expect(err).NotTo(HaveOccurred())
 	expectOSCMatchConditions()
 }
@@ -87,6 +92,21 @@ func expectOSCMatchConditions() {
 			}
 		}
 	}).WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+// startShootControllers starts gardener-resource-manager and kube-controllers.
+func startShootControllers() {
+	GinkgoHelper()
+	var err error
+	shootControllers, err = land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: GinkgoWriter, HealthSyncPeriod: 15 * time.Second})
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// stopShootControllers stops gardener-resource-manager and kube-controllers.
+func stopShootControllers() {
+	GinkgoHelper()
+	Expect(shootControllers.Stop()).To(Succeed())
+	shootControllers = nil
 }
 
 // stopSeed stops the seed component.

@@ -1,0 +1,208 @@
+// Package servingcert serves the webhook server's certificate and switches to a new one only once the API servers
+// that call the webhooks trust it.
+//
+// Whoever renews the certificate (Gardener's certificate management in a cluster, package certs in local runs)
+// writes it into the server's certificate directory. Served at once, as controller-runtime's certificate watcher
+// serves it, a certificate of a rotated CA is refused by every API server whose webhook configuration does not
+// carry the new CA yet: the seed's for a moment, each shoot's until gardener-resource-manager has applied the
+// refreshed pod webhook configurations. Pods that ask for a sandbox would be refused meanwhile (the webhooks fail
+// closed). The Server keeps serving the previous certificate until its Trust check verifies the new one against
+// those CA bundles, or until a bounded hold has passed (the previous CA stays in the bundles long after a rotation:
+// a day with Gardener's certificate management, the CA's lifetime in local runs).
+package servingcert
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+)
+
+// Defaults of a Server.
+const (
+	// DefaultInterval is how often the certificate directory is read and a held certificate's trust checked.
+	DefaultInterval = 2 * time.Second
+	// DefaultMaxHold is how long a new certificate is held back at most while some caller does not trust it yet.
+	DefaultMaxHold = 10 * time.Minute
+)
+
+// Trust reports, with an error naming what does not trust it yet, whether every API server that calls the webhooks
+// trusts cert.
+type Trust func(ctx context.Context, cert *x509.Certificate) error
+
+// Server serves the certificate of a directory (tls.crt and tls.key) through GetCertificate and switches to a new
+// one there once Trust accepts it. It is a controller-runtime Runnable that runs on every replica: each serves.
+type Server struct {
+	// Dir is the webhook server's certificate directory.
+	Dir string
+	// Trust checks a new certificate; nil trusts every certificate.
+	Trust Trust
+	// Interval is how often Dir is read; DefaultInterval when zero.
+	Interval time.Duration
+	// MaxHold is how long a new certificate is held back at most; DefaultMaxHold when zero.
+	MaxHold time.Duration
+	// Clock tells the time; the real clock when nil.
+	Clock clock.Clock
+	// Log receives a line per switch and per held certificate.
+	Log logr.Logger
+
+	served atomic.Pointer[tls.Certificate]
+	// mu serialises loads: the first TLS handshakes and Start may load at the same time.
+	mu sync.Mutex
+	// pending is the certificate held back, and since when.
+	pending      []byte
+	pendingSince time.Time
+}
+
+// GetCertificate returns the served certificate, for tls.Config.GetCertificate. Before the first switch it serves
+// what the directory holds.
+func (s *Server) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if cert := s.served.Load(); cert != nil {
+		return cert, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cert := s.served.Load(); cert != nil {
+		return cert, nil
+	}
+	cert, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	s.served.Store(cert)
+	return cert, nil
+}
+
+// TLSOption makes a tls.Config serve the Server's certificate (a controller-runtime webhook server TLS option: with
+// it, the server does not start its own certificate watcher).
+func (s *Server) TLSOption(c *tls.Config) { c.GetCertificate = s.GetCertificate }
+
+// Start reads the directory every Interval until ctx is done and switches to a new certificate once trusted.
+func (s *Server) Start(ctx context.Context) error {
+	ticker := time.NewTicker(s.interval())
+	defer ticker.Stop()
+	for {
+		if err := s.Sync(ctx); err != nil {
+			s.Log.Error(err, "Checking the webhook server certificate failed, serving the current one")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// NeedLeaderElection tells the manager to run the Server on every replica.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Sync reads the directory once and switches to its certificate if it is new and trusted, or held back for
+// MaxHold.
+func (s *Server) Sync(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next, err := s.read()
+	if err != nil {
+		return err
+	}
+	current := s.served.Load()
+	if current != nil && bytes.Equal(current.Certificate[0], next.Certificate[0]) {
+		s.pending = nil
+		return nil
+	}
+	if current == nil {
+		s.served.Store(next)
+		return nil
+	}
+
+	now := s.clock().Now()
+	log := s.Log.WithValues("serial", next.Leaf.SerialNumber.String(), "issuer", next.Leaf.Issuer.String())
+	trustErr := s.check(ctx, next.Leaf)
+	if !bytes.Equal(s.pending, next.Certificate[0]) {
+		s.pending, s.pendingSince = next.Certificate[0], now
+		if trustErr != nil {
+			log.Info("Holding back the new webhook server certificate until every caller trusts its CA", "maxHold", s.maxHold().String(), "untrusted", trustErr.Error())
+		}
+	}
+	switch {
+	case trustErr == nil:
+		log.Info("Serving the new webhook server certificate: every caller trusts its CA")
+	case now.Sub(s.pendingSince) >= s.maxHold():
+		log.Info("Serving the new webhook server certificate although not every caller trusts its CA yet", "heldFor", now.Sub(s.pendingSince).String(), "untrusted", trustErr.Error())
+	default:
+		return nil
+	}
+	s.served.Store(next)
+	s.pending = nil
+	return nil
+}
+
+// check runs Trust, or trusts when there is none.
+func (s *Server) check(ctx context.Context, cert *x509.Certificate) error {
+	if s.Trust == nil {
+		return nil
+	}
+	return s.Trust(ctx, cert)
+}
+
+// read loads the key pair of the directory. A pair caught while it is being written (certificate and key do not
+// match, or a file is cut short) is an error: the next read takes it up.
+func (s *Server) read() (*tls.Certificate, error) {
+	certPEM, err := os.ReadFile(filepath.Join(s.Dir, "tls.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the webhook server certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(s.Dir, "tls.key"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the webhook server key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("loading the webhook server certificate of %s: %w", s.Dir, err)
+	}
+	if cert.Leaf == nil {
+		return nil, errors.New("the webhook server certificate has no leaf")
+	}
+	return &cert, nil
+}
+
+func (s *Server) clock() clock.Clock {
+	if s.Clock == nil {
+		return clock.RealClock{}
+	}
+	return s.Clock
+}
+
+func (s *Server) interval() time.Duration {
+	if s.Interval <= 0 {
+		return DefaultInterval
+	}
+	return s.Interval
+}
+
+func (s *Server) maxHold() time.Duration {
+	if s.MaxHold <= 0 {
+		return DefaultMaxHold
+	}
+	return s.MaxHold
+}
+
+// Verifies reports whether a CA bundle (PEM) verifies cert as a server certificate, with an error saying why not.
+func Verifies(bundle []byte, cert *x509.Certificate, now time.Time) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(bundle) {
+		return errors.New("the CA bundle holds no certificate")
+	}
+	_, err := cert.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	return err
+}

@@ -1,0 +1,124 @@
+package servingcert_test
+
+import (
+	"context"
+	"crypto/x509"
+	"os"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	testclock "k8s.io/utils/clock/testing"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
+	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
+)
+
+func TestServingCert(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "servingcert")
+}
+
+var _ = Describe("Server", func() {
+	var (
+		dir    string
+		oldCA  *certs.Authority
+		newCA  *certs.Authority
+		clock  *testclock.FakeClock
+		bundle []byte
+		server *servingcert.Server
+		served = func() string {
+			GinkgoHelper()
+			cert, err := server.GetCertificate(nil)
+			Expect(err).NotTo(HaveOccurred())
+			return cert.Leaf.SerialNumber.String()
+		}
+	)
+
+	BeforeEach(func() {
+		dir = GinkgoT().TempDir()
+		var err error
+		oldCA, err = certs.LoadOrCreateAuthority(GinkgoT().TempDir(), "old")
+		Expect(err).NotTo(HaveOccurred())
+		newCA, err = certs.LoadOrCreateAuthority(GinkgoT().TempDir(), "new")
+		Expect(err).NotTo(HaveOccurred())
+		bundle = oldCA.Bundle()
+		clock = testclock.NewFakeClock(time.Now())
+		server = &servingcert.Server{Dir: dir, Clock: clock, MaxHold: time.Hour, Trust: func(_ context.Context, cert *x509.Certificate) error {
+			return servingcert.VerifyAll([]servingcert.NamedBundle{{Name: "the callers' bundle", Bundle: bundle}}, cert, time.Now())
+		}}
+	})
+
+	It("serves the directory's first certificate at once, whoever signed it", func() {
+		first, err := newCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(served()).To(Equal(first.SerialNumber.String()))
+		Expect(server.Sync(context.Background())).To(Succeed())
+		Expect(served()).To(Equal(first.SerialNumber.String()))
+	})
+
+	It("switches to a renewed certificate of a trusted CA at the next sync", func() {
+		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(server.Sync(context.Background())).To(Succeed())
+		renewed, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(served()).To(Equal(first.SerialNumber.String()))
+		Expect(server.Sync(context.Background())).To(Succeed())
+		Expect(served()).To(Equal(renewed.SerialNumber.String()))
+	})
+
+	It("holds back a certificate of a new CA until the callers' bundle carries that CA", func() {
+		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(server.Sync(context.Background())).To(Succeed())
+		rotated, err := newCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+
+		for range 3 {
+			Expect(server.Sync(context.Background())).To(Succeed())
+			Expect(served()).To(Equal(first.SerialNumber.String()))
+			clock.Step(time.Minute)
+		}
+		bundle = append(append([]byte{}, oldCA.Bundle()...), newCA.Bundle()...)
+		Expect(server.Sync(context.Background())).To(Succeed())
+		Expect(served()).To(Equal(rotated.SerialNumber.String()))
+	})
+
+	It("serves a held certificate once the hold has lasted MaxHold, trusted or not", func() {
+		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(server.Sync(context.Background())).To(Succeed())
+		rotated, err := newCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(server.Sync(context.Background())).To(Succeed())
+		clock.Step(time.Hour - time.Second)
+		Expect(server.Sync(context.Background())).To(Succeed())
+		Expect(served()).To(Equal(first.SerialNumber.String()))
+		clock.Step(time.Second)
+		Expect(server.Sync(context.Background())).To(Succeed())
+		Expect(served()).To(Equal(rotated.SerialNumber.String()))
+	})
+
+	It("keeps serving its certificate while the directory holds a pair being written, and reports it", func() {
+		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(server.Sync(context.Background())).To(Succeed())
+		other := GinkgoT().TempDir()
+		_, err = oldCA.Issue(other, []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		// The new certificate is there, its key not yet.
+		Expect(copyFile(other+"/"+certs.CertFile, dir+"/"+certs.CertFile)).To(Succeed())
+		Expect(server.Sync(context.Background())).To(MatchError(ContainSubstring("private key does not match public key")))
+		Expect(served()).To(Equal(first.SerialNumber.String()))
+	})
+})
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o600)
+}
