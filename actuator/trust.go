@@ -15,14 +15,14 @@ import (
 	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
-	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 )
 
 // ShootWebhooksTrust trusts a serving certificate once every shoot that calls the pod webhooks does: the shared
 // ManagedResource of each shoot namespace carries pod webhook configurations whose CA bundles verify it, and
 // gardener-resource-manager has applied that version of it. Shoots that are hibernated or being deleted are left
 // out: their API servers call no webhook, and gardener-resource-manager applies the current bundle when they wake.
-func ShootWebhooksTrust(c client.Client) servingcert.Trust {
+func ShootWebhooksTrust(c client.Client) certs.Trust {
 	return func(ctx context.Context, cert *x509.Certificate) error {
 		list := &resourcesv1alpha1.ManagedResourceList{}
 		if err := c.List(ctx, list); err != nil {
@@ -54,11 +54,11 @@ func shootTrusts(ctx context.Context, c client.Client, mr *resourcesv1alpha1.Man
 	if err != nil {
 		return err
 	}
-	var bundles []servingcert.NamedBundle
+	var bundles []certs.NamedBundle
 	for _, obj := range objs {
-		bundles = append(bundles, servingcert.BundlesOf(obj)...)
+		bundles = append(bundles, certs.BundlesOf(obj)...)
 	}
-	if err := servingcert.VerifyAll(bundles, cert, time.Now()); err != nil {
+	if err := certs.VerifyAll(bundles, cert, time.Now()); err != nil {
 		return err
 	}
 	applied := v1beta1helper.GetCondition(mr.Status.Conditions, resourcesv1alpha1.ResourcesApplied)

@@ -1,7 +1,8 @@
-// Package certs provides the webhook server's serving certificates where Gardener's certificate management does not
-// run (local runs and tests, without --webhook-config-namespace): a self-signed CA kept in the certificate
-// directory, the server certificates it issues, written so that package servingcert reloads them while the server
-// keeps serving, and their rotation before they expire.
+// Package certs serves the webhook server's certificates: the Reloader serves the certificate of the server's
+// certificate directory and takes up a renewed one once the webhooks' callers trust it (in every run). Where
+// Gardener's certificate management does not run (local runs and tests, without --webhook-config-namespace), the
+// package also provides the certificates: a self-signed CA kept in the certificate directory, the server
+// certificates it issues, and their rotation before they expire.
 package certs
 
 import (

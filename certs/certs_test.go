@@ -24,7 +24,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
-	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
 )
 
 func TestCerts(t *testing.T) {
@@ -187,7 +186,7 @@ var _ = Describe("Rotator", func() {
 	})
 })
 
-var _ = Describe("A webhook server serving from the certificate directory through package servingcert", func() {
+var _ = Describe("A webhook server serving from the certificate directory through its Reloader", func() {
 	It("serves every request while its certificate is rotated, and serves the new certificate after each rotation", func(ctx SpecContext) {
 		dir := GinkgoT().TempDir()
 		authority, err := certs.LoadOrCreateAuthority(dir, "test")
@@ -196,8 +195,8 @@ var _ = Describe("A webhook server serving from the certificate directory throug
 		Expect(err).NotTo(HaveOccurred())
 
 		port := freePort()
-		certificate := &servingcert.Server{Dir: dir, Interval: 100 * time.Millisecond, Trust: func(_ context.Context, cert *x509.Certificate) error {
-			return servingcert.Verifies(authority.Bundle(), cert, time.Now())
+		certificate := &certs.Reloader{Dir: dir, Interval: 100 * time.Millisecond, Trust: func(_ context.Context, cert *x509.Certificate) error {
+			return certs.Verifies(authority.Bundle(), cert, time.Now())
 		}}
 		server := webhook.NewServer(webhook.Options{Host: "127.0.0.1", Port: port, CertDir: dir, TLSOpts: []func(*tls.Config){certificate.TLSOption}})
 		server.Register("/ok", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))

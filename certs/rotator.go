@@ -14,8 +14,8 @@ const retryInterval = time.Minute
 
 // Rotator keeps the server certificate in a directory fresh: it issues one from its Authority when the directory
 // holds none for its hosts, and a new one once two thirds of the current one's validity have passed. It is a
-// controller-runtime Runnable that runs on every replica (each serves webhooks from its own directory); package
-// servingcert picks the new certificate up while serving.
+// controller-runtime Runnable that runs on every replica (each serves webhooks from its own directory); the Reloader
+// picks the new certificate up while serving.
 type Rotator struct {
 	// Authority signs the server certificates.
 	Authority *Authority

@@ -16,9 +16,9 @@ import (
 	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 	"github.com/gardener/gardener-extension-runtime-sandbox/cmd/internal/webhookserver"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/oscmutator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
@@ -33,7 +33,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	opts.CacheTransform = TrimCluster
 	opts.MatchConditions = webhookserver.MatchConditions{oscmutator.Name: oscmutator.MatchConditions()}
 	// The shoots call the pod webhooks: a serving certificate of a rotated CA waits until they carry the CA.
-	opts.ServingTrust = func(mgr manager.Manager) servingcert.Trust { return actuator.ShootWebhooksTrust(mgr.GetClient()) }
+	opts.ServingTrust = func(mgr manager.Manager) certs.Trust { return actuator.ShootWebhooksTrust(mgr.GetClient()) }
 	ctrlOpts := &controllerOptions{
 		server:             opts.ServerConfig,
 		oscWebhookDisabled: func() bool { return slices.Contains(switches.Disabled, oscmutator.Name) },

@@ -20,7 +20,7 @@ import (
 	"github.com/gardener/gardener/extensions/pkg/webhook/certificates"
 	extensionscmdwebhook "github.com/gardener/gardener/extensions/pkg/webhook/cmd"
 
-	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 )
 
 // Options are the command-line options both binaries share: Gardener's extension library options for the REST
@@ -39,8 +39,8 @@ type Options struct {
 	certificateSyncPeriod time.Duration
 
 	// ServingTrust, if set, returns what must trust a new serving certificate besides the component's own webhook
-	// configurations before it is served (see package servingcert).
-	ServingTrust func(manager.Manager) servingcert.Trust
+	// configurations before it is served (see certs.Reloader).
+	ServingTrust func(manager.Manager) certs.Trust
 
 	// CacheTransform, if set, is applied to every object the manager's cache keeps, after their managedFields are
 	// dropped (e.g. to drop what no reader of an object uses).
@@ -97,12 +97,12 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 	if !ok {
 		return fmt.Errorf("expected controller-runtime's default webhook server, got %T", mgrOptions.WebhookServer)
 	}
-	certificate := &servingcert.Server{Dir: server.Options.CertDir, Log: logf.Log.WithName(o.name).WithName("serving-certificate")}
+	certificate := &certs.Reloader{Dir: server.Options.CertDir, Log: logf.Log.WithName(o.name).WithName("serving-certificate")}
 	server.Options.TLSOpts = append(server.Options.TLSOpts, httpOneOnly, certificate.TLSOption)
 	setupAll := func(ctx context.Context, mgr manager.Manager) error {
-		certificate.Trust = servingcert.WebhookConfigurations(mgr.GetClient(), extensionswebhook.PrefixedName(o.name, false))
+		certificate.Trust = certs.WebhookConfigurations(mgr.GetClient(), extensionswebhook.PrefixedName(o.name, false))
 		if o.ServingTrust != nil {
-			certificate.Trust = servingcert.All(certificate.Trust, o.ServingTrust(mgr))
+			certificate.Trust = certs.TrustAll(certificate.Trust, o.ServingTrust(mgr))
 		}
 		if err := mgr.Add(certificate); err != nil {
 			return fmt.Errorf("adding the serving certificate: %w", err)

@@ -23,7 +23,7 @@ import (
 	secretsmanager "github.com/gardener/gardener/pkg/utils/secrets/manager"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
-	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
@@ -79,7 +79,7 @@ func handshakeWithCallersBundles() error {
 	}
 	var errs []error
 	for _, config := range configs {
-		for _, b := range servingcert.BundlesOf(config) {
+		for _, b := range certs.BundlesOf(config) {
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(b.Bundle) {
 				errs = append(errs, fmt.Errorf("%s: no CA bundle", b.Name))
@@ -100,9 +100,9 @@ func handshakeWithCallersBundles() error {
 func shootBundlesCarry(g Gomega, caPEM []byte) {
 	objs, err := managedresources.GetObjects(ctx, land.Client, samples.ShootNamespace, actuator.ShootManagedResourceName)
 	g.Expect(err).NotTo(HaveOccurred())
-	var bundles []servingcert.NamedBundle
+	var bundles []certs.NamedBundle
 	for _, obj := range objs {
-		bundles = append(bundles, servingcert.BundlesOf(obj)...)
+		bundles = append(bundles, certs.BundlesOf(obj)...)
 	}
 	g.Expect(bundles).NotTo(BeEmpty())
 	for _, b := range bundles {
@@ -232,7 +232,7 @@ var _ = Describe("Gardener's certificate management of the seed component", Orde
 		Consistently(func(g Gomega) {
 			cert, err := served()
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(servingcert.Verifies(oldCA.Data[secretsutils.DataKeyCertificateCA], cert, time.Now())).To(Succeed())
+			g.Expect(certs.Verifies(oldCA.Data[secretsutils.DataKeyCertificateCA], cert, time.Now())).To(Succeed())
 		}).WithTimeout(5 * time.Second).Should(Succeed())
 
 		By("starting gardener-resource-manager: once it has applied the new CA, the component serves the certificate of the new CA")
@@ -240,7 +240,7 @@ var _ = Describe("Gardener's certificate management of the seed component", Orde
 		Eventually(func(g Gomega) {
 			cert, err := served()
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(servingcert.Verifies(newCA.Data[secretsutils.DataKeyCertificateCA], cert, time.Now())).To(Succeed())
+			g.Expect(certs.Verifies(newCA.Data[secretsutils.DataKeyCertificateCA], cert, time.Now())).To(Succeed())
 		}).WithTimeout(2 * time.Minute).Should(Succeed())
 
 		// Load goes on after the switch: what was held back must work everywhere once served.

@@ -1,15 +1,4 @@
-// Package servingcert serves the webhook server's certificate and switches to a new one only once the API servers
-// that call the webhooks trust it.
-//
-// Whoever renews the certificate (Gardener's certificate management in a cluster, package certs in local runs)
-// writes it into the server's certificate directory. Served at once, as controller-runtime's certificate watcher
-// serves it, a certificate of a rotated CA is refused by every API server whose webhook configuration does not
-// carry the new CA yet: the seed's for a moment, each shoot's until gardener-resource-manager has applied the
-// refreshed pod webhook configurations. Pods that ask for a sandbox would be refused meanwhile (the webhooks fail
-// closed). The Server keeps serving the previous certificate until its Trust check verifies the new one against
-// those CA bundles, or until a bounded hold has passed (the previous CA stays in the bundles long after a rotation:
-// a day with Gardener's certificate management, the CA's lifetime in local runs).
-package servingcert
+package certs
 
 import (
 	"bytes"
@@ -28,7 +17,7 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// Defaults of a Server.
+// Defaults of a Reloader.
 const (
 	// DefaultInterval is how often the certificate directory is read and a held certificate's trust checked.
 	DefaultInterval = 2 * time.Second
@@ -40,9 +29,18 @@ const (
 // trusts cert.
 type Trust func(ctx context.Context, cert *x509.Certificate) error
 
-// Server serves the certificate of a directory (tls.crt and tls.key) through GetCertificate and switches to a new
-// one there once Trust accepts it. It is a controller-runtime Runnable that runs on every replica: each serves.
-type Server struct {
+// Reloader serves the certificate of a directory (CertFile and KeyFile) through GetCertificate and switches to a
+// new one there only once the API servers that call the webhooks trust it. It is a controller-runtime Runnable that
+// runs on every replica: each serves.
+//
+// Whoever renews the certificate (Gardener's certificate management in a cluster, the Rotator in local runs) writes
+// it into the directory. Served at once, as controller-runtime's certificate watcher serves it, a certificate of a
+// rotated CA is refused by every API server whose webhook configuration does not carry the new CA yet: the seed's
+// for a moment, each shoot's until gardener-resource-manager has applied the refreshed pod webhook configurations,
+// and pods that ask for a sandbox are refused meanwhile (the webhooks fail closed). The Reloader keeps serving the
+// previous certificate until Trust verifies the new one, or until MaxHold has passed (the previous CA stays in the
+// bundles long after a rotation: a day with Gardener's certificate management, the CA's lifetime in local runs).
+type Reloader struct {
 	// Dir is the webhook server's certificate directory.
 	Dir string
 	// Trust checks a new certificate; nil trusts every certificate.
@@ -66,7 +64,7 @@ type Server struct {
 
 // GetCertificate returns the served certificate, for tls.Config.GetCertificate. Before the first switch it serves
 // what the directory holds.
-func (s *Server) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+func (s *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if cert := s.served.Load(); cert != nil {
 		return cert, nil
 	}
@@ -85,10 +83,10 @@ func (s *Server) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) 
 
 // TLSOption makes a tls.Config serve the Server's certificate (a controller-runtime webhook server TLS option: with
 // it, the server does not start its own certificate watcher).
-func (s *Server) TLSOption(c *tls.Config) { c.GetCertificate = s.GetCertificate }
+func (s *Reloader) TLSOption(c *tls.Config) { c.GetCertificate = s.GetCertificate }
 
 // Start reads the directory every Interval until ctx is done and switches to a new certificate once trusted.
-func (s *Server) Start(ctx context.Context) error {
+func (s *Reloader) Start(ctx context.Context) error {
 	ticker := time.NewTicker(s.interval())
 	defer ticker.Stop()
 	for {
@@ -103,12 +101,12 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 }
 
-// NeedLeaderElection tells the manager to run the Server on every replica.
-func (s *Server) NeedLeaderElection() bool { return false }
+// NeedLeaderElection tells the manager to run the Reloader on every replica.
+func (s *Reloader) NeedLeaderElection() bool { return false }
 
 // Sync reads the directory once and switches to its certificate if it is new and trusted, or held back for
 // MaxHold.
-func (s *Server) Sync(ctx context.Context) error {
+func (s *Reloader) Sync(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next, err := s.read()
@@ -148,7 +146,7 @@ func (s *Server) Sync(ctx context.Context) error {
 }
 
 // check runs Trust, or trusts when there is none.
-func (s *Server) check(ctx context.Context, cert *x509.Certificate) error {
+func (s *Reloader) check(ctx context.Context, cert *x509.Certificate) error {
 	if s.Trust == nil {
 		return nil
 	}
@@ -157,12 +155,12 @@ func (s *Server) check(ctx context.Context, cert *x509.Certificate) error {
 
 // read loads the key pair of the directory. A pair caught while it is being written (certificate and key do not
 // match, or a file is cut short) is an error: the next read takes it up.
-func (s *Server) read() (*tls.Certificate, error) {
-	certPEM, err := os.ReadFile(filepath.Join(s.Dir, "tls.crt"))
+func (s *Reloader) read() (*tls.Certificate, error) {
+	certPEM, err := os.ReadFile(filepath.Join(s.Dir, CertFile))
 	if err != nil {
 		return nil, fmt.Errorf("reading the webhook server certificate: %w", err)
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(s.Dir, "tls.key"))
+	keyPEM, err := os.ReadFile(filepath.Join(s.Dir, KeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("reading the webhook server key: %w", err)
 	}
@@ -176,21 +174,21 @@ func (s *Server) read() (*tls.Certificate, error) {
 	return &cert, nil
 }
 
-func (s *Server) clock() clock.Clock {
+func (s *Reloader) clock() clock.Clock {
 	if s.Clock == nil {
 		return clock.RealClock{}
 	}
 	return s.Clock
 }
 
-func (s *Server) interval() time.Duration {
+func (s *Reloader) interval() time.Duration {
 	if s.Interval <= 0 {
 		return DefaultInterval
 	}
 	return s.Interval
 }
 
-func (s *Server) maxHold() time.Duration {
+func (s *Reloader) maxHold() time.Duration {
 	if s.MaxHold <= 0 {
 		return DefaultMaxHold
 	}

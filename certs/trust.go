@@ -1,4 +1,4 @@
-package servingcert
+package certs
 
 import (
 	"context"
@@ -63,8 +63,8 @@ func VerifyAll(bundles []NamedBundle, cert *x509.Certificate, now time.Time) err
 	return errors.Join(errs...)
 }
 
-// All trusts a certificate once every one of trusts does.
-func All(trusts ...Trust) Trust {
+// TrustAll trusts a certificate once every one of trusts does.
+func TrustAll(trusts ...Trust) Trust {
 	return func(ctx context.Context, cert *x509.Certificate) error {
 		var errs []error
 		for _, t := range trusts {

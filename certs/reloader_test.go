@@ -1,10 +1,9 @@
-package servingcert_test
+package certs_test
 
 import (
 	"context"
 	"crypto/x509"
 	"os"
-	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,22 +11,16 @@ import (
 	testclock "k8s.io/utils/clock/testing"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
-	"github.com/gardener/gardener-extension-runtime-sandbox/servingcert"
 )
 
-func TestServingCert(t *testing.T) {
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "servingcert")
-}
-
-var _ = Describe("Server", func() {
+var _ = Describe("Reloader", func() {
 	var (
 		dir    string
 		oldCA  *certs.Authority
 		newCA  *certs.Authority
 		clock  *testclock.FakeClock
 		bundle []byte
-		server *servingcert.Server
+		server *certs.Reloader
 		served = func() string {
 			GinkgoHelper()
 			cert, err := server.GetCertificate(nil)
@@ -45,8 +38,8 @@ var _ = Describe("Server", func() {
 		Expect(err).NotTo(HaveOccurred())
 		bundle = oldCA.Bundle()
 		clock = testclock.NewFakeClock(time.Now())
-		server = &servingcert.Server{Dir: dir, Clock: clock, MaxHold: time.Hour, Trust: func(_ context.Context, cert *x509.Certificate) error {
-			return servingcert.VerifyAll([]servingcert.NamedBundle{{Name: "the callers' bundle", Bundle: bundle}}, cert, time.Now())
+		server = &certs.Reloader{Dir: dir, Clock: clock, MaxHold: time.Hour, Trust: func(_ context.Context, cert *x509.Certificate) error {
+			return certs.VerifyAll([]certs.NamedBundle{{Name: "the callers' bundle", Bundle: bundle}}, cert, time.Now())
 		}}
 	})
 
