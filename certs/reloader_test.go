@@ -8,7 +8,10 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	testclock "k8s.io/utils/clock/testing"
+	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 )
@@ -115,3 +118,33 @@ func copyFile(from, to string) error {
 	}
 	return os.WriteFile(to, data, 0o600)
 }
+
+var _ = Describe("WebhookConfigurations", func() {
+	It("trusts a certificate once every webhook of the named configurations carries its CA, and names the ones that do not", func() {
+		oldCA, err := certs.LoadOrCreateAuthority(GinkgoT().TempDir(), "old")
+		Expect(err).NotTo(HaveOccurred())
+		newCA, err := certs.LoadOrCreateAuthority(GinkgoT().TempDir(), "new")
+		Expect(err).NotTo(HaveOccurred())
+		cert, err := newCA.Issue(GinkgoT().TempDir(), []string{"127.0.0.1"}, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+
+		webhook := func(name string, bundle []byte) admissionregistrationv1.MutatingWebhook {
+			return admissionregistrationv1.MutatingWebhook{Name: name, ClientConfig: admissionregistrationv1.WebhookClientConfig{CABundle: bundle}}
+		}
+		config := &admissionregistrationv1.MutatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "component"},
+			Webhooks:   []admissionregistrationv1.MutatingWebhook{webhook("a.example.com", newCA.Bundle()), webhook("b.example.com", oldCA.Bundle())},
+		}
+		c := fakeclient.NewClientBuilder().WithObjects(config).Build()
+		trust := certs.WebhookConfigurations(c, "component")
+		Expect(trust(context.Background(), cert)).To(MatchError(And(
+			ContainSubstring("MutatingWebhookConfiguration component webhook b.example.com"),
+			Not(ContainSubstring("a.example.com")),
+		)))
+
+		config.Webhooks[1].ClientConfig.CABundle = append(append([]byte{}, oldCA.Bundle()...), newCA.Bundle()...)
+		Expect(c.Update(context.Background(), config)).To(Succeed())
+		Expect(trust(context.Background(), cert)).To(Succeed())
+		Expect(certs.WebhookConfigurations(c, "absent")(context.Background(), cert)).To(Succeed())
+	})
+})

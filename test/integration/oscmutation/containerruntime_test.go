@@ -1,6 +1,7 @@
 package oscmutation_test
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -53,9 +54,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 
 		By("deleting it")
 		Expect(land.Client.Delete(ctx, cr)).To(Succeed())
-		Eventually(func() bool {
-			return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
-		}).WithTimeout(time.Minute).Should(BeTrue())
+		waitUntilGone(cr)
 		for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.ShootManagedResourceName} {
 			err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, &resourcesv1alpha1.ManagedResource{})
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), name)
@@ -108,9 +107,7 @@ var _ = Describe("The ContainerRuntime controller of the seed component", func()
 			Expect(land.Client.Delete(ctx, cr)).To(Succeed())
 		}
 		for _, cr := range crs {
-			Eventually(func() bool {
-				return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
-			}).WithTimeout(time.Minute).Should(BeTrue(), cr.Name)
+			waitUntilGone(cr)
 			err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: actuator.ManagedResourceName(cr.Name)}, &resourcesv1alpha1.ManagedResource{})
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), cr.Name)
 		}
@@ -198,10 +195,39 @@ func createUntilCleanup(cr *extensionsv1alpha1.ContainerRuntime) {
 	Expect(land.Client.Create(ctx, cr)).To(Succeed())
 	DeferCleanup(func() {
 		Expect(client.IgnoreNotFound(land.Client.Delete(ctx, cr))).To(Succeed())
-		Eventually(func() bool {
-			return apierrors.IsNotFound(land.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr))
-		}).WithTimeout(time.Minute).Should(BeTrue())
+		waitUntilGone(cr)
 	})
+}
+
+// waitUntilGone waits until the deleted ContainerRuntime is gone, i.e. its ManagedResources are, as long as the
+// actuator waits for them and a little longer; a failure says what still holds it: its last operation and error, its ManagedResources' conditions and the objects
+// gardener-resource-manager still deletes.
+func waitUntilGone(cr *extensionsv1alpha1.ContainerRuntime) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		current := &extensionsv1alpha1.ContainerRuntime{}
+		err := land.Client.Get(ctx, client.ObjectKeyFromObject(cr), current)
+		if apierrors.IsNotFound(err) {
+			return
+		}
+		g.Expect(err).NotTo(HaveOccurred())
+		var held []string
+		if op := current.Status.LastOperation; op != nil {
+			held = append(held, fmt.Sprintf("last operation %s %s: %s", op.Type, op.State, op.Description))
+		}
+		if e := current.Status.LastError; e != nil {
+			held = append(held, "last error: "+e.Description)
+		}
+		for _, name := range []string{actuator.ManagedResourceName(cr.Name), actuator.ShootManagedResourceName} {
+			mr := &resourcesv1alpha1.ManagedResource{}
+			if err := land.Client.Get(ctx, client.ObjectKey{Namespace: cr.Namespace, Name: name}, mr); err == nil {
+				for _, c := range mr.Status.Conditions {
+					held = append(held, fmt.Sprintf("ManagedResource %s (deleting: %t) %s=%s: %s", name, mr.DeletionTimestamp != nil, c.Type, c.Status, c.Message))
+				}
+			}
+		}
+		g.Expect(current.Name).To(BeEmpty(), "ContainerRuntime %s is still there: %s", cr.Name, strings.Join(held, "; "))
+	}).WithTimeout(actuator.DefaultDeleteTimeout + 10*time.Second).Should(Succeed())
 }
 
 // waitUntilSucceeded waits until the ContainerRuntime's last operation succeeded: its ManagedResources exist.

@@ -16,8 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -33,12 +36,21 @@ import (
 	"k8s.io/kubernetes/pkg/features"
 )
 
-// kube-controller-manager's defaults.
 const (
+	// resyncPeriod and gcWorkers are kube-controller-manager's defaults.
 	resyncPeriod = 12 * time.Hour
-	gcSyncPeriod = 30 * time.Second
 	gcWorkers    = 20
+	// gcSyncPeriod is how often the garbage collector reads discovery and starts its monitors anew after a failed
+	// attempt (kube-controller-manager: 30 seconds): short, so that a failed start costs the tests seconds.
+	gcSyncPeriod = 5 * time.Second
 )
+
+// gcGroups are the API groups whose objects the garbage collector watches here: the DaemonSets that
+// gardener-resource-manager deletes in the foreground and their dependents (ControllerRevisions, pods).
+// kube-controller-manager's collector watches every deletable resource; here that would tie it to discovery of the
+// aggregated gardener-apiserver and of every CRD: one resource it cannot map keeps all its monitors from starting
+// until discovery succeeds whole, and foreground deletions (the ContainerRuntimes' deletion) hang meanwhile.
+var gcGroups = map[string]bool{"": true, "apps": true}
 
 func main() {
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the API server")
@@ -104,9 +116,36 @@ func run(ctx context.Context, kubeconfig string, workers int) error {
 	close(informersStarted)
 
 	go gc.Run(ctx, gcWorkers, gcSyncPeriod)
-	go gc.Sync(ctx, client.Discovery(), gcSyncPeriod)
+	go gc.Sync(ctx, groupsDiscovery{client.Discovery()}, gcSyncPeriod)
 	dsc.Run(ctx, workers)
 	informers.Shutdown()
 	metadataInformers.Shutdown()
 	return nil
+}
+
+// groupsDiscovery reports only the preferred resources of gcGroups, which is what the garbage collector reads.
+type groupsDiscovery struct {
+	discovery.ServerResourcesInterface
+}
+
+// ServerPreferredResources returns the preferred resources of gcGroups; a failure to discover other groups is no
+// error here.
+func (d groupsDiscovery) ServerPreferredResources() ([]*metav1.APIResourceList, error) {
+	lists, err := d.ServerResourcesInterface.ServerPreferredResources()
+	var kept []*metav1.APIResourceList
+	for _, list := range lists {
+		gv, parseErr := schema.ParseGroupVersion(list.GroupVersion)
+		if parseErr == nil && gcGroups[gv.Group] {
+			kept = append(kept, list)
+		}
+	}
+	if failed, ok := discovery.GroupDiscoveryFailedErrorGroups(err); ok {
+		for gv := range failed {
+			if gcGroups[gv.Group] {
+				return kept, err
+			}
+		}
+		return kept, nil
+	}
+	return kept, err
 }
