@@ -64,34 +64,34 @@ type Reloader struct {
 
 // GetCertificate returns the served certificate, for tls.Config.GetCertificate. Before the first switch it serves
 // what the directory holds.
-func (s *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if cert := s.served.Load(); cert != nil {
+func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if cert := r.served.Load(); cert != nil {
 		return cert, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cert := s.served.Load(); cert != nil {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cert := r.served.Load(); cert != nil {
 		return cert, nil
 	}
-	cert, err := s.read()
+	cert, err := r.read()
 	if err != nil {
 		return nil, err
 	}
-	s.served.Store(cert)
+	r.served.Store(cert)
 	return cert, nil
 }
 
-// TLSOption makes a tls.Config serve the Server's certificate (a controller-runtime webhook server TLS option: with
+// TLSOption makes a tls.Config serve the Reloader's certificate (a controller-runtime webhook server TLS option: with
 // it, the server does not start its own certificate watcher).
-func (s *Reloader) TLSOption(c *tls.Config) { c.GetCertificate = s.GetCertificate }
+func (r *Reloader) TLSOption(c *tls.Config) { c.GetCertificate = r.GetCertificate }
 
 // Start reads the directory every Interval until ctx is done and switches to a new certificate once trusted.
-func (s *Reloader) Start(ctx context.Context) error {
-	ticker := time.NewTicker(s.interval())
+func (r *Reloader) Start(ctx context.Context) error {
+	ticker := time.NewTicker(r.interval())
 	defer ticker.Stop()
 	for {
-		if err := s.Sync(ctx); err != nil {
-			s.Log.Error(err, "Checking the webhook server certificate failed, serving the current one")
+		if err := r.Sync(ctx); err != nil {
+			r.Log.Error(err, "Checking the webhook server certificate failed, serving the current one")
 		}
 		select {
 		case <-ctx.Done():
@@ -102,71 +102,77 @@ func (s *Reloader) Start(ctx context.Context) error {
 }
 
 // NeedLeaderElection tells the manager to run the Reloader on every replica.
-func (s *Reloader) NeedLeaderElection() bool { return false }
+func (r *Reloader) NeedLeaderElection() bool { return false }
 
 // Sync reads the directory once and switches to its certificate if it is new and trusted, or held back for
 // MaxHold.
-func (s *Reloader) Sync(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next, err := s.read()
+func (r *Reloader) Sync(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next, err := r.read()
 	if err != nil {
 		return err
 	}
-	current := s.served.Load()
+	current := r.served.Load()
 	if current != nil && bytes.Equal(current.Certificate[0], next.Certificate[0]) {
-		s.pending = nil
+		r.pending = nil
 		return nil
 	}
 	if current == nil {
-		s.served.Store(next)
+		r.served.Store(next)
 		return nil
 	}
 
-	now := s.clock().Now()
-	log := s.Log.WithValues("serial", next.Leaf.SerialNumber.String(), "issuer", next.Leaf.Issuer.String())
-	trustErr := s.check(ctx, next.Leaf)
-	if !bytes.Equal(s.pending, next.Certificate[0]) {
-		s.pending, s.pendingSince = next.Certificate[0], now
+	now := r.clock().Now()
+	log := r.Log.WithValues("serial", next.Leaf.SerialNumber.String(), "issuer", next.Leaf.Issuer.String())
+	trustErr := r.check(ctx, next.Leaf)
+	if !bytes.Equal(r.pending, next.Certificate[0]) {
+		r.pending, r.pendingSince = next.Certificate[0], now
 		if trustErr != nil {
-			log.Info("Holding back the new webhook server certificate until every caller trusts its CA", "maxHold", s.maxHold().String(), "untrusted", trustErr.Error())
+			log.Info("Holding back the new webhook server certificate until every caller trusts its CA", "maxHold", r.maxHold().String(), "untrusted", trustErr.Error())
 		}
 	}
 	switch {
 	case trustErr == nil:
 		log.Info("Serving the new webhook server certificate: every caller trusts its CA")
-	case now.Sub(s.pendingSince) >= s.maxHold():
-		log.Info("Serving the new webhook server certificate although not every caller trusts its CA yet", "heldFor", now.Sub(s.pendingSince).String(), "untrusted", trustErr.Error())
+	case now.Sub(r.pendingSince) >= r.maxHold():
+		log.Info("Serving the new webhook server certificate although not every caller trusts its CA yet", "heldFor", now.Sub(r.pendingSince).String(), "untrusted", trustErr.Error())
 	default:
 		return nil
 	}
-	s.served.Store(next)
-	s.pending = nil
+	r.served.Store(next)
+	r.pending = nil
 	return nil
 }
 
+// checkTimeout bounds a trust check: an API server that does not answer holds the certificate back, never the
+// Reloader.
+const checkTimeout = 30 * time.Second
+
 // check runs Trust, or trusts when there is none.
-func (s *Reloader) check(ctx context.Context, cert *x509.Certificate) error {
-	if s.Trust == nil {
+func (r *Reloader) check(ctx context.Context, cert *x509.Certificate) error {
+	if r.Trust == nil {
 		return nil
 	}
-	return s.Trust(ctx, cert)
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	return r.Trust(ctx, cert)
 }
 
 // read loads the key pair of the directory. A pair caught while it is being written (certificate and key do not
 // match, or a file is cut short) is an error: the next read takes it up.
-func (s *Reloader) read() (*tls.Certificate, error) {
-	certPEM, err := os.ReadFile(filepath.Join(s.Dir, CertFile))
+func (r *Reloader) read() (*tls.Certificate, error) {
+	certPEM, err := os.ReadFile(filepath.Join(r.Dir, CertFile))
 	if err != nil {
 		return nil, fmt.Errorf("reading the webhook server certificate: %w", err)
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(s.Dir, KeyFile))
+	keyPEM, err := os.ReadFile(filepath.Join(r.Dir, KeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("reading the webhook server key: %w", err)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("loading the webhook server certificate of %s: %w", s.Dir, err)
+		return nil, fmt.Errorf("loading the webhook server certificate of %s: %w", r.Dir, err)
 	}
 	if cert.Leaf == nil {
 		return nil, errors.New("the webhook server certificate has no leaf")
@@ -174,25 +180,25 @@ func (s *Reloader) read() (*tls.Certificate, error) {
 	return &cert, nil
 }
 
-func (s *Reloader) clock() clock.Clock {
-	if s.Clock == nil {
+func (r *Reloader) clock() clock.Clock {
+	if r.Clock == nil {
 		return clock.RealClock{}
 	}
-	return s.Clock
+	return r.Clock
 }
 
-func (s *Reloader) interval() time.Duration {
-	if s.Interval <= 0 {
+func (r *Reloader) interval() time.Duration {
+	if r.Interval <= 0 {
 		return DefaultInterval
 	}
-	return s.Interval
+	return r.Interval
 }
 
-func (s *Reloader) maxHold() time.Duration {
-	if s.MaxHold <= 0 {
+func (r *Reloader) maxHold() time.Duration {
+	if r.MaxHold <= 0 {
 		return DefaultMaxHold
 	}
-	return s.MaxHold
+	return r.MaxHold
 }
 
 // Verifies reports whether a CA bundle (PEM) verifies cert as a server certificate, with an error saying why not.

@@ -136,7 +136,7 @@ var _ = Describe("WebhookConfigurations", func() {
 			Webhooks:   []admissionregistrationv1.MutatingWebhook{webhook("a.example.com", newCA.Bundle()), webhook("b.example.com", oldCA.Bundle())},
 		}
 		c := fakeclient.NewClientBuilder().WithObjects(config).Build()
-		trust := certs.WebhookConfigurations(c, "component")
+		trust := certs.WebhookConfigurations(c, "component", &admissionregistrationv1.MutatingWebhookConfiguration{})
 		Expect(trust(context.Background(), cert)).To(MatchError(And(
 			ContainSubstring("MutatingWebhookConfiguration component webhook b.example.com"),
 			Not(ContainSubstring("a.example.com")),
@@ -145,6 +145,6 @@ var _ = Describe("WebhookConfigurations", func() {
 		config.Webhooks[1].ClientConfig.CABundle = append(append([]byte{}, oldCA.Bundle()...), newCA.Bundle()...)
 		Expect(c.Update(context.Background(), config)).To(Succeed())
 		Expect(trust(context.Background(), cert)).To(Succeed())
-		Expect(certs.WebhookConfigurations(c, "absent")(context.Background(), cert)).To(Succeed())
+		Expect(certs.WebhookConfigurations(c, "absent", &admissionregistrationv1.MutatingWebhookConfiguration{})(context.Background(), cert)).To(Succeed())
 	})
 })

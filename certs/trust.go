@@ -12,12 +12,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// WebhookConfigurations trusts a certificate once every webhook of the MutatingWebhookConfiguration and the
-// ValidatingWebhookConfiguration named name (those of them that exist) carries a CA bundle that verifies it.
-func WebhookConfigurations(reader client.Reader, name string) Trust {
+// WebhookConfigurations trusts a certificate once every webhook of the webhook configurations named name, of the
+// given kinds (e.g. an empty MutatingWebhookConfiguration), carries a CA bundle that verifies it; a configuration
+// that does not exist asks for nothing. Pass only the kinds the component registers: it may read no others.
+func WebhookConfigurations(reader client.Reader, name string, kinds ...client.Object) Trust {
 	return func(ctx context.Context, cert *x509.Certificate) error {
 		var bundles []NamedBundle
-		for _, config := range []client.Object{&admissionregistrationv1.MutatingWebhookConfiguration{}, &admissionregistrationv1.ValidatingWebhookConfiguration{}} {
+		for _, kind := range kinds {
+			config := kind.DeepCopyObject().(client.Object)
 			if err := reader.Get(ctx, client.ObjectKey{Name: name}, config); apierrors.IsNotFound(err) {
 				continue
 			} else if err != nil {

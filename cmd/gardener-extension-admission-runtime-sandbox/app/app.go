@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/component-base/version/verflag"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
@@ -33,6 +35,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	)
 	switches := webhookSwitches(func() map[string][]shoot.CapabilityRequirement { return requiredCapabilities })
 	opts := webhookserver.NewOptions(Name, switches)
+	opts.WebhookConfigurationKinds = []client.Object{&admissionregistrationv1.ValidatingWebhookConfiguration{}}
 
 	cmd := &cobra.Command{
 		Use:          "gardener-extension-" + Name,

@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/component-base/version/verflag"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	extensionswebhook "github.com/gardener/gardener/extensions/pkg/webhook"
@@ -32,6 +34,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 	opts := webhookserver.NewOptions(Name, switches)
 	opts.CacheTransform = TrimCluster
 	opts.MatchConditions = webhookserver.MatchConditions{oscmutator.Name: oscmutator.MatchConditions()}
+	opts.WebhookConfigurationKinds = []client.Object{&admissionregistrationv1.MutatingWebhookConfiguration{}}
 	// The shoots call the pod webhooks: a serving certificate of a rotated CA waits until they carry the CA.
 	opts.ServingTrust = func(mgr manager.Manager) certs.Trust { return actuator.ShootWebhooksTrust(mgr.GetClient()) }
 	ctrlOpts := &controllerOptions{

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -38,8 +39,11 @@ type Options struct {
 	pprofBindAddress      string
 	certificateSyncPeriod time.Duration
 
-	// ServingTrust, if set, returns what must trust a new serving certificate besides the component's own webhook
-	// configurations before it is served (see certs.Reloader).
+	// WebhookConfigurationKinds are the kinds of webhook configuration the component registers (e.g. an empty
+	// MutatingWebhookConfiguration): a new serving certificate is served once they carry its CA (see
+	// certs.Reloader). Only these are read, as the component may read no others.
+	WebhookConfigurationKinds []client.Object
+	// ServingTrust, if set, returns what else must trust a new serving certificate before it is served.
 	ServingTrust func(manager.Manager) certs.Trust
 
 	// CacheTransform, if set, is applied to every object the manager's cache keeps, after their managedFields are
@@ -100,7 +104,7 @@ func (o *Options) Run(ctx context.Context, extra map[string]http.Handler, setup 
 	certificate := &certs.Reloader{Dir: server.Options.CertDir, Log: logf.Log.WithName(o.name).WithName("serving-certificate")}
 	server.Options.TLSOpts = append(server.Options.TLSOpts, httpOneOnly, certificate.TLSOption)
 	setupAll := func(ctx context.Context, mgr manager.Manager) error {
-		certificate.Trust = certs.WebhookConfigurations(mgr.GetClient(), extensionswebhook.PrefixedName(o.name, false))
+		certificate.Trust = certs.WebhookConfigurations(mgr.GetClient(), extensionswebhook.PrefixedName(o.name, false), o.WebhookConfigurationKinds...)
 		if o.ServingTrust != nil {
 			certificate.Trust = certs.TrustAll(certificate.Trust, o.ServingTrust(mgr))
 		}

@@ -82,9 +82,16 @@ var _ = Describe("A landscape switching from gardener-extension-runtime-gvisor",
 	It("removes the incumbent's ManagedResources of the pool on its first reconcile", func() {
 		ns := switchedNamespace("")
 		incumbent := []string{"extension-runtime-gvisor", "extension-runtime-gvisor-installation-gvisor", "extension-runtime-gvisor-installation-other"}
-		for _, name := range incumbent {
+		// As the incumbent deploys them: the RuntimeClass in the first, each pool's installation in its own. Every
+		// shoot namespace of the suite plays the same shoot (this API server): the installations are objects of their
+		// own, so that no other ManagedResource re-creates what the deletion removes.
+		for i, name := range incumbent {
+			object := "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: gvisor\nhandler: runsc\n"
+			if i > 0 {
+				object = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + ns + "-" + name + "\n  namespace: kube-system\n"
+			}
 			Expect(managedresources.CreateForShoot(ctx, land.Client, ns, name, "extension-runtime-gvisor", false,
-				map[string][]byte{"config.yaml": []byte("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: gvisor\nhandler: runsc\n")})).To(Succeed())
+				map[string][]byte{"config.yaml": []byte(object)})).To(Succeed())
 		}
 
 		cr := containerRuntimeIn(ns, "")
