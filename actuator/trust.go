@@ -5,7 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -18,24 +23,40 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 )
 
-// ShootWebhooksTrust trusts a serving certificate once every shoot that calls the pod webhooks does: the shared
-// ManagedResource of each shoot namespace carries pod webhook configurations whose CA bundles verify it, and
-// gardener-resource-manager has applied that version of it. Shoots that are hibernated or being deleted are left
-// out: their API servers call no webhook, and gardener-resource-manager applies the current bundle when they wake.
+// ShootWebhooksTrust trusts a serving certificate once every shoot that calls the pod webhooks does: gardener-resource-
+// manager has applied the shared ManagedResource of each shoot namespace at its current generation, and that
+// version carries pod webhook configurations whose CA bundles verify the certificate. Shoots that are hibernated or
+// being deleted are left out: their API servers call no webhook, and gardener-resource-manager applies the current
+// bundle when they wake. A shoot found trusting a certificate is not read again for it while its ManagedResource
+// keeps its generation, so that a certificate held back for long costs a read of each shoot's secrets once, not at
+// every check.
 func ShootWebhooksTrust(c client.Client) certs.Trust {
+	var (
+		mu sync.Mutex
+		// trusting is, per shoot namespace, the ManagedResource generation and certificate serial found trusted.
+		trusting = map[string]string{}
+	)
 	return func(ctx context.Context, cert *x509.Certificate) error {
 		list := &resourcesv1alpha1.ManagedResourceList{}
 		if err := c.List(ctx, list); err != nil {
 			return fmt.Errorf("listing ManagedResources: %w", err)
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		var errs []error
 		for _, mr := range list.Items {
 			if mr.Name != ShootManagedResourceName || mr.DeletionTimestamp != nil {
 				continue
 			}
+			key := fmt.Sprintf("%d/%s", mr.Generation, cert.SerialNumber)
+			if trusting[mr.Namespace] == key {
+				continue
+			}
 			if err := shootTrusts(ctx, c, &mr, cert); err != nil {
 				errs = append(errs, fmt.Errorf("shoot %s: %w", mr.Namespace, err))
+				continue
 			}
+			trusting[mr.Namespace] = key
 		}
 		return errors.Join(errs...)
 	}
@@ -50,20 +71,28 @@ func shootTrusts(ctx context.Context, c client.Client, mr *resourcesv1alpha1.Man
 	if cluster.Shoot != nil && (cluster.Shoot.DeletionTimestamp != nil || extensionscontroller.IsHibernationEnabled(cluster)) {
 		return nil
 	}
-	objs, err := managedresources.GetObjects(ctx, c, mr.Namespace, mr.Name)
-	if err != nil {
-		return err
-	}
-	var bundles []certs.NamedBundle
-	for _, obj := range objs {
-		bundles = append(bundles, certs.BundlesOf(obj)...)
-	}
-	if err := certs.VerifyAll(bundles, cert, time.Now()); err != nil {
-		return err
-	}
 	applied := v1beta1helper.GetCondition(mr.Status.Conditions, resourcesv1alpha1.ResourcesApplied)
 	if mr.Status.ObservedGeneration != mr.Generation || applied == nil || applied.Status != gardencorev1beta1.ConditionTrue {
-		return fmt.Errorf("ManagedResource %s carries the CA but is not applied yet", mr.Name)
+		return fmt.Errorf("ManagedResource %s is not applied at its current generation yet", mr.Name)
 	}
-	return nil
+	var bundles []certs.NamedBundle
+	for _, ref := range mr.Spec.SecretRefs {
+		secret := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: mr.Namespace, Name: ref.Name}, secret); err != nil {
+			return fmt.Errorf("reading the secret %s of ManagedResource %s: %w", ref.Name, mr.Name, err)
+		}
+		objs, err := managedresources.ExtractObjectsFromSecret(decoder(c), secret)
+		if err != nil {
+			return fmt.Errorf("reading the objects of ManagedResource %s: %w", mr.Name, err)
+		}
+		for _, obj := range objs {
+			bundles = append(bundles, certs.BundlesOf(obj)...)
+		}
+	}
+	return certs.VerifyAll(bundles, cert, time.Now())
+}
+
+// decoder decodes the objects of a ManagedResource with the client's scheme.
+func decoder(c client.Client) runtime.Decoder {
+	return serializer.NewCodecFactory(c.Scheme()).UniversalDeserializer()
 }

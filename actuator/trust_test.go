@@ -77,7 +77,7 @@ var _ = Describe("ShootWebhooksTrust", func() {
 		Expect(c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ShootManagedResourceName}, mr)).To(Succeed())
 		mr.Generation++
 		Expect(c.Update(ctx, mr)).To(Succeed())
-		Expect(trustsRotated()).To(MatchError(ContainSubstring("carries the CA but is not applied yet")))
+		Expect(trustsRotated()).To(MatchError(ContainSubstring("is not applied at its current generation yet")))
 
 		markApplied()
 		Expect(trustsRotated()).To(Succeed())
