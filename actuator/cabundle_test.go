@@ -19,6 +19,7 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 
 	. "github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 )
 
 // clusterResource returns the Cluster resource of namespace carrying the Shoot of cluster.
@@ -39,15 +40,8 @@ func webhookCABundles(ctx context.Context, c client.Client) []string {
 	GinkgoHelper()
 	var out []string
 	for _, obj := range objectsOf(ctx, c, ShootManagedResourceName) {
-		switch config := obj.(type) {
-		case *admissionregistrationv1.MutatingWebhookConfiguration:
-			for _, w := range config.Webhooks {
-				out = append(out, string(w.ClientConfig.CABundle))
-			}
-		case *admissionregistrationv1.ValidatingWebhookConfiguration:
-			for _, w := range config.Webhooks {
-				out = append(out, string(w.ClientConfig.CABundle))
-			}
+		for _, b := range certs.BundlesOf(obj) {
+			out = append(out, string(b.Bundle))
 		}
 	}
 	return out

@@ -35,6 +35,7 @@ func ShootWebhooksTrust(c client.Client) certs.Trust {
 		mu sync.Mutex
 		// trusting is, per shoot namespace, the ManagedResource generation and certificate serial found trusted.
 		trusting = map[string]string{}
+		decoder  = serializer.NewCodecFactory(c.Scheme()).UniversalDeserializer()
 	)
 	return func(ctx context.Context, cert *x509.Certificate) error {
 		list := &resourcesv1alpha1.ManagedResourceList{}
@@ -52,7 +53,7 @@ func ShootWebhooksTrust(c client.Client) certs.Trust {
 			if trusting[mr.Namespace] == key {
 				continue
 			}
-			if err := shootTrusts(ctx, c, &mr, cert); err != nil {
+			if err := shootTrusts(ctx, c, decoder, &mr, cert); err != nil {
 				errs = append(errs, fmt.Errorf("shoot %s: %w", mr.Namespace, err))
 				continue
 			}
@@ -62,8 +63,8 @@ func ShootWebhooksTrust(c client.Client) certs.Trust {
 	}
 }
 
-// shootTrusts checks the shared ManagedResource mr of one shoot namespace.
-func shootTrusts(ctx context.Context, c client.Client, mr *resourcesv1alpha1.ManagedResource, cert *x509.Certificate) error {
+// shootTrusts checks the shared ManagedResource mr of one shoot namespace, decoding its objects with decoder.
+func shootTrusts(ctx context.Context, c client.Client, decoder runtime.Decoder, mr *resourcesv1alpha1.ManagedResource, cert *x509.Certificate) error {
 	cluster, err := extensionscontroller.GetCluster(ctx, c, mr.Namespace)
 	if err != nil {
 		return fmt.Errorf("reading the Cluster: %w", err)
@@ -81,7 +82,7 @@ func shootTrusts(ctx context.Context, c client.Client, mr *resourcesv1alpha1.Man
 		if err := c.Get(ctx, client.ObjectKey{Namespace: mr.Namespace, Name: ref.Name}, secret); err != nil {
 			return fmt.Errorf("reading the secret %s of ManagedResource %s: %w", ref.Name, mr.Name, err)
 		}
-		objs, err := managedresources.ExtractObjectsFromSecret(decoder(c), secret)
+		objs, err := managedresources.ExtractObjectsFromSecret(decoder, secret)
 		if err != nil {
 			return fmt.Errorf("reading the objects of ManagedResource %s: %w", mr.Name, err)
 		}
@@ -90,9 +91,4 @@ func shootTrusts(ctx context.Context, c client.Client, mr *resourcesv1alpha1.Man
 		}
 	}
 	return certs.VerifyAll(bundles, cert, time.Now())
-}
-
-// decoder decodes the objects of a ManagedResource with the client's scheme.
-func decoder(c client.Client) runtime.Decoder {
-	return serializer.NewCodecFactory(c.Scheme()).UniversalDeserializer()
 }

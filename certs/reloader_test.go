@@ -46,68 +46,71 @@ var _ = Describe("Reloader", func() {
 		}}
 	})
 
-	It("serves the directory's first certificate at once, whoever signed it", func() {
-		first, err := newCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
+	// issue writes a server certificate of ca into the directory into and returns its serial number.
+	issue := func(ca *certs.Authority, into string) string {
+		GinkgoHelper()
+		cert, err := ca.Issue(into, []string{"127.0.0.1"}, time.Hour)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(served()).To(Equal(first.SerialNumber.String()))
+		return cert.SerialNumber.String()
+	}
+	sync := func() {
+		GinkgoHelper()
 		Expect(server.Sync(context.Background())).To(Succeed())
-		Expect(served()).To(Equal(first.SerialNumber.String()))
+	}
+
+	It("serves the directory's first certificate at once, whoever signed it", func() {
+		first := issue(newCA, dir)
+		Expect(served()).To(Equal(first))
+		sync()
+		Expect(served()).To(Equal(first))
 	})
 
 	It("switches to a renewed certificate of a trusted CA at the next sync", func() {
-		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(server.Sync(context.Background())).To(Succeed())
-		renewed, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(served()).To(Equal(first.SerialNumber.String()))
-		Expect(server.Sync(context.Background())).To(Succeed())
-		Expect(served()).To(Equal(renewed.SerialNumber.String()))
+		first := issue(oldCA, dir)
+		sync()
+		renewed := issue(oldCA, dir)
+		Expect(served()).To(Equal(first))
+		sync()
+		Expect(served()).To(Equal(renewed))
 	})
 
 	It("holds back a certificate of a new CA until the callers' bundle carries that CA", func() {
-		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(server.Sync(context.Background())).To(Succeed())
-		rotated, err := newCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
+		first := issue(oldCA, dir)
+		sync()
+		rotated := issue(newCA, dir)
 
 		for range 3 {
-			Expect(server.Sync(context.Background())).To(Succeed())
-			Expect(served()).To(Equal(first.SerialNumber.String()))
+			sync()
+			Expect(served()).To(Equal(first))
 			clock.Step(time.Minute)
 		}
 		bundle = append(append([]byte{}, oldCA.Bundle()...), newCA.Bundle()...)
-		Expect(server.Sync(context.Background())).To(Succeed())
-		Expect(served()).To(Equal(rotated.SerialNumber.String()))
+		sync()
+		Expect(served()).To(Equal(rotated))
 	})
 
 	It("serves a held certificate once the hold has lasted MaxHold, trusted or not", func() {
-		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(server.Sync(context.Background())).To(Succeed())
-		rotated, err := newCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(server.Sync(context.Background())).To(Succeed())
+		first := issue(oldCA, dir)
+		sync()
+		rotated := issue(newCA, dir)
+		sync()
 		clock.Step(time.Hour - time.Second)
-		Expect(server.Sync(context.Background())).To(Succeed())
-		Expect(served()).To(Equal(first.SerialNumber.String()))
+		sync()
+		Expect(served()).To(Equal(first))
 		clock.Step(time.Second)
-		Expect(server.Sync(context.Background())).To(Succeed())
-		Expect(served()).To(Equal(rotated.SerialNumber.String()))
+		sync()
+		Expect(served()).To(Equal(rotated))
 	})
 
 	It("keeps serving its certificate while the directory holds a pair being written, and reports it", func() {
-		first, err := oldCA.Issue(dir, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(server.Sync(context.Background())).To(Succeed())
+		first := issue(oldCA, dir)
+		sync()
 		other := GinkgoT().TempDir()
-		_, err = oldCA.Issue(other, []string{"127.0.0.1"}, time.Hour)
-		Expect(err).NotTo(HaveOccurred())
+		issue(oldCA, other)
 		// The new certificate is there, its key not yet.
 		Expect(copyFile(other+"/"+certs.CertFile, dir+"/"+certs.CertFile)).To(Succeed())
 		Expect(server.Sync(context.Background())).To(MatchError(ContainSubstring("private key does not match public key")))
-		Expect(served()).To(Equal(first.SerialNumber.String()))
+		Expect(served()).To(Equal(first))
 	})
 })
 

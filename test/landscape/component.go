@@ -2,12 +2,15 @@ package landscape
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -118,4 +121,23 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ServedCertificate returns the certificate the component's webhook server presents now.
+func (c *Component) ServedCertificate() (*x509.Certificate, error) {
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(c.URL, "https://"), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only reads the presented certificate
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0], nil
+}
+
+// ServedSerial returns the serial number of the certificate the component's webhook server presents now.
+func (c *Component) ServedSerial() (string, error) {
+	cert, err := c.ServedCertificate()
+	if err != nil {
+		return "", err
+	}
+	return cert.SerialNumber.String(), nil
 }

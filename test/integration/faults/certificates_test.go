@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 	secretsutils "github.com/gardener/gardener/pkg/utils/secrets"
-	secretsmanager "github.com/gardener/gardener/pkg/utils/secrets/manager"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
@@ -31,38 +29,11 @@ import (
 // certificatesNamespace is where the seed component keeps its webhook certificates in this spec, as in a seed.
 const certificatesNamespace = "extension-runtime-sandbox-certs"
 
-// newestSecret returns the newest secret of Gardener's certificate management named configName (its "name"
-// label) in certificatesNamespace.
-func newestSecret(g Gomega, configName string) *corev1.Secret {
-	list := &corev1.SecretList{}
-	g.Expect(land.Client.List(ctx, list, client.InNamespace(certificatesNamespace), client.MatchingLabels{
-		secretsmanager.LabelKeyName:      configName,
-		secretsmanager.LabelKeyManagedBy: secretsmanager.LabelValueSecretsManager,
-	})).To(Succeed())
-	g.Expect(list.Items).NotTo(BeEmpty(), "no secret %s", configName)
-	newest := slices.MaxFunc(list.Items, func(a, b corev1.Secret) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
-	return &newest
-}
-
-// renewNow makes Gardener's certificate management renew the certificate configName at its next sync, as it does
-// once 80% of a certificate's validity have passed.
-func renewNow(configName string) {
-	GinkgoHelper()
-	secret := newestSecret(Default, configName)
-	patch := client.MergeFrom(secret.DeepCopy())
-	metav1.SetMetaDataLabel(&secret.ObjectMeta, secretsmanager.LabelKeyRenewAfterValidityPercentage, "0")
-	Expect(land.Client.Patch(ctx, secret, patch)).To(Succeed())
-}
-
-// served returns the certificate the seed component's webhook server presents now.
-func served() (*x509.Certificate, error) {
-	conn, err := tls.Dial("tcp", strings.TrimPrefix(seed.URL, "https://"), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only reads the presented certificate
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0], nil
-}
+// Gardener's certificate management's names of the seed component's server certificate and CA.
+const (
+	serverCertificate = "runtime-sandbox-webhook-server"
+	caCertificate     = "ca-runtime-sandbox-webhook"
+)
 
 // handshakeWithCallersBundles opens a new TLS connection to the seed component for each webhook configuration
 // that calls it, verified with the CA bundle that configuration carries now: the seed's OSC webhook and the shoot's
@@ -205,13 +176,13 @@ var _ = Describe("Gardener's certificate management of the seed component", Orde
 		}
 		DeferCleanup(stopLoad)
 
-		first, err := served()
+		first, err := seed.ServedCertificate()
 		Expect(err).NotTo(HaveOccurred())
 
 		By("renewing the server certificate: the component serves the new one, of the same CA")
-		renewNow("runtime-sandbox-webhook-server")
+		Expect(land.RenewManagedCertificateNow(ctx, certificatesNamespace, serverCertificate)).To(Succeed())
 		Eventually(func(g Gomega) {
-			cert, err := served()
+			cert, err := seed.ServedCertificate()
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(cert.SerialNumber).NotTo(Equal(first.SerialNumber))
 			g.Expect(cert.AuthorityKeyId).To(Equal(first.AuthorityKeyId))
@@ -219,18 +190,21 @@ var _ = Describe("Gardener's certificate management of the seed component", Orde
 
 		By("rotating the CA while gardener-resource-manager is down: the shoot's ManagedResource gets the new CA, which the shoot does not carry yet")
 		stopShootControllers()
-		oldCA := newestSecret(Default, "ca-runtime-sandbox-webhook")
-		renewNow(oldCA.Labels[secretsmanager.LabelKeyName])
+		oldCA, err := land.NewestManagedSecret(ctx, certificatesNamespace, caCertificate)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(land.RenewManagedCertificateNow(ctx, certificatesNamespace, caCertificate)).To(Succeed())
 		var newCA *corev1.Secret
 		Eventually(func(g Gomega) {
-			newCA = newestSecret(g, "ca-runtime-sandbox-webhook")
+			var err error
+			newCA, err = land.NewestManagedSecret(ctx, certificatesNamespace, caCertificate)
+			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(newCA.Name).NotTo(Equal(oldCA.Name))
 			shootBundlesCarry(g, newCA.Data[secretsutils.DataKeyCertificateCA])
 		}).WithTimeout(time.Minute).Should(Succeed())
 
 		By("the component keeps serving the certificate of the old CA meanwhile")
 		Consistently(func(g Gomega) {
-			cert, err := served()
+			cert, err := seed.ServedCertificate()
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(certs.Verifies(oldCA.Data[secretsutils.DataKeyCertificateCA], cert, time.Now())).To(Succeed())
 		}).WithTimeout(5 * time.Second).Should(Succeed())
@@ -238,7 +212,7 @@ var _ = Describe("Gardener's certificate management of the seed component", Orde
 		By("starting gardener-resource-manager: once it has applied the new CA, the component serves the certificate of the new CA")
 		startShootControllers()
 		Eventually(func(g Gomega) {
-			cert, err := served()
+			cert, err := seed.ServedCertificate()
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(certs.Verifies(newCA.Data[secretsutils.DataKeyCertificateCA], cert, time.Now())).To(Succeed())
 		}).WithTimeout(2 * time.Minute).Should(Succeed())

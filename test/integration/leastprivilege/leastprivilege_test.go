@@ -1,10 +1,8 @@
 package leastprivilege_test
 
 import (
-	"crypto/tls"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -25,7 +23,6 @@ import (
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
 	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
 	"github.com/gardener/gardener/pkg/chartrenderer"
-	secretsmanager "github.com/gardener/gardener/pkg/utils/secrets/manager"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/charts"
@@ -79,16 +76,6 @@ func kubeconfigOf(land *landscape.Landscape, sa string) string {
 	return path
 }
 
-// servedSerial returns the serial number of the certificate the webhook server at url presents now.
-func servedSerial(url string) (string, error) {
-	conn, err := tls.Dial("tcp", strings.TrimPrefix(url, "https://"), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only reads the presented certificate
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String(), nil
-}
-
 // allowed asks the API server whether the ServiceAccount may do verb on resource in namespace.
 func allowed(land *landscape.Landscape, sa, verb, resource, namespace string) bool {
 	GinkgoHelper()
@@ -103,9 +90,9 @@ func allowed(land *landscape.Landscape, sa, verb, resource, namespace string) bo
 
 var _ = Describe("The seed component with exactly its chart's RBAC and Gardener's certificate management", Ordered, func() {
 	var (
-		land    *landscape.Landscape
-		sa      string
-		seedURL string
+		land *landscape.Landscape
+		sa   string
+		seed *landscape.Component
 	)
 
 	BeforeAll(func() {
@@ -114,7 +101,8 @@ var _ = Describe("The seed component with exactly its chart's RBAC and Gardener'
 		sa = applyChartRBAC(land.Client)
 
 		By("starting the seed component as the chart's ServiceAccount, with its webhook certificates managed in its namespace")
-		seed, err := land.StartSeed(ctx,
+		var err error
+		seed, err = land.StartSeed(ctx,
 			"--kubeconfig="+kubeconfigOf(land, sa),
 			"--webhook-config-namespace="+componentNamespace,
 			"--leader-election=true",
@@ -123,7 +111,6 @@ var _ = Describe("The seed component with exactly its chart's RBAC and Gardener'
 			"--webhook-certificate-sync-period=1s",
 		)
 		Expect(err).NotTo(HaveOccurred())
-		seedURL = seed.URL
 		DeferCleanup(func() { Expect(seed.Stop()).To(Succeed()) })
 	})
 
@@ -183,17 +170,11 @@ var _ = Describe("The seed component with exactly its chart's RBAC and Gardener'
 	// The serving certificate's reload reads what its trust check needs with the chart's RBAC: a read it may not
 	// make would keep the renewed certificate from being served.
 	It("serves a renewed server certificate once the certificate management renews it", func() {
-		before, err := servedSerial(seedURL)
+		before, err := seed.ServedSerial()
 		Expect(err).NotTo(HaveOccurred())
-		secrets := &corev1.SecretList{}
-		Expect(land.Client.List(ctx, secrets, client.InNamespace(componentNamespace), client.MatchingLabels{secretsmanager.LabelKeyName: "runtime-sandbox-webhook-server"})).To(Succeed())
-		Expect(secrets.Items).To(HaveLen(1))
-		server := &secrets.Items[0]
-		patch := client.MergeFrom(server.DeepCopy())
-		metav1.SetMetaDataLabel(&server.ObjectMeta, secretsmanager.LabelKeyRenewAfterValidityPercentage, "0")
-		Expect(land.Client.Patch(ctx, server, patch)).To(Succeed())
+		Expect(land.RenewManagedCertificateNow(ctx, componentNamespace, "runtime-sandbox-webhook-server")).To(Succeed())
 
-		Eventually(servedSerial).WithArguments(seedURL).WithTimeout(time.Minute).ShouldNot(Equal(before))
+		Eventually(seed.ServedSerial).WithTimeout(time.Minute).ShouldNot(Equal(before))
 		osc := samples.OSC("lp-renewed", "gvisor")
 		Expect(land.Client.Create(ctx, osc, client.DryRunAll)).To(Succeed())
 	})

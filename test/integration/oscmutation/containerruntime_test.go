@@ -287,15 +287,8 @@ var _ = Describe("The shoot webhook CA refresh of the seed component", func() {
 			g.Expect(err).NotTo(HaveOccurred())
 			var bundles [][]byte
 			for _, obj := range objs {
-				switch config := obj.(type) {
-				case *admissionregistrationv1.MutatingWebhookConfiguration:
-					for _, w := range config.Webhooks {
-						bundles = append(bundles, w.ClientConfig.CABundle)
-					}
-				case *admissionregistrationv1.ValidatingWebhookConfiguration:
-					for _, w := range config.Webhooks {
-						bundles = append(bundles, w.ClientConfig.CABundle)
-					}
+				for _, b := range certs.BundlesOf(obj) {
+					bundles = append(bundles, b.Bundle)
 				}
 			}
 			g.Expect(bundles).NotTo(BeEmpty())

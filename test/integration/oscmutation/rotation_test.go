@@ -1,9 +1,7 @@
 package oscmutation_test
 
 import (
-	"crypto/tls"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,16 +13,6 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/certs"
 	seedapp "github.com/gardener/gardener-extension-runtime-sandbox/cmd/gardener-extension-runtime-sandbox/app"
 )
-
-// servedSerial returns the serial number of the certificate the seed component's webhook server presents now.
-func servedSerial() (string, error) {
-	conn, err := tls.Dial("tcp", strings.TrimPrefix(seed.URL, "https://"), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only reads the presented certificate
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String(), nil
-}
 
 var _ = Describe("Rotating the seed component's serving certificate", func() {
 	It("drops no OperatingSystemConfig the kube-apiserver sends to the webhook while the certificate is rotated", func() {
@@ -68,7 +56,7 @@ var _ = Describe("Rotating the seed component's serving certificate", func() {
 		for range 3 {
 			cert, err := authority.Issue(seed.CertDir(), []string{"127.0.0.1"}, time.Hour)
 			Expect(err).NotTo(HaveOccurred())
-			Eventually(servedSerial).WithTimeout(30 * time.Second).Should(Equal(cert.SerialNumber.String()))
+			Eventually(seed.ServedSerial).WithTimeout(30 * time.Second).Should(Equal(cert.SerialNumber.String()))
 		}
 		close(stop)
 		wg.Wait()
