@@ -53,6 +53,7 @@ import (
 	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podpolicy"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
@@ -79,6 +80,12 @@ type Config struct {
 	// PodWebhookClientConfig returns, once per reconciliation, how the shoot's API server reaches a path of the pod
 	// webhook server (URL or service, and the CA bundle). Nil deploys no pod webhook configurations.
 	PodWebhookClientConfig func(ctx context.Context) (func(path string) admissionregistrationv1.WebhookClientConfig, error)
+	// PodAdmission is how the pod rules reach the shoots: PodAdmissionAuto (also when empty), PodAdmissionWebhook or
+	// PodAdmissionPolicy.
+	PodAdmission string
+	// InForceTimeout bounds how long a switch of delivery waits for the new one to be in force; zero means
+	// DefaultInForceTimeout.
+	InForceTimeout time.Duration
 	// ShootClient returns a client for the shoot of a shoot namespace in the seed, with which Delete removes the
 	// ready labels from the pool's nodes. Nil means the shoot access secret "gardener" of the namespace (Gardener's
 	// util.NewClientForShoot).
@@ -207,23 +214,63 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 	if err != nil {
 		return nil, err
 	}
-	if a.cfg.PodWebhookClientConfig != nil {
-		clientConfig, err := a.cfg.PodWebhookClientConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
-		}
-		shoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(pools...), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
-		mutating, validating := podwebhook.ShootConfigs(shoot, clientConfig)
-		webhookData, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(mutating, validating)
-		if err != nil {
-			return nil, fmt.Errorf("serialising the pod webhook configurations: %w", err)
-		}
-		maps.Copy(shootData, webhookData)
+	want, err := a.delivery(cluster)
+	if err != nil {
+		return nil, err
 	}
-	if err := managedresources.CreateForShoot(ctx, a.client, namespace, ShootManagedResourceName, Origin, false, shootData); err != nil {
-		return nil, fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
+	deployed, err := a.deployedDeliveries(ctx, namespace)
+	if err != nil {
+		return nil, err
 	}
-	return merged, nil
+	podShoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(pools...), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
+	write := func(deliveries []string) error {
+		data := maps.Clone(shootData)
+		for _, d := range deliveries {
+			objs, err := a.deliveryObjects(ctx, d, podShoot)
+			if err != nil {
+				return err
+			}
+			delivered, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(objs...)
+			if err != nil {
+				return fmt.Errorf("serialising the pod admission delivery %s: %w", d, err)
+			}
+			maps.Copy(data, delivered)
+		}
+		if err := managedresources.CreateForShoot(ctx, a.client, namespace, ShootManagedResourceName, Origin, false, data); err != nil {
+			return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
+		}
+		return a.markDeliveries(ctx, namespace, deliveries)
+	}
+	if len(deployed) == 0 || slices.Equal(deployed, []string{want}) {
+		return merged, write([]string{want})
+	}
+	// Switching: the new delivery joins the old one, and the old one goes only once the new one is in force, so
+	// that no pod that asks for a sandbox is admitted without one in between (kube-apiserver loads policies and
+	// webhook configurations through separate informers). The annotation keeps the state across reconciliations.
+	if err := write(withDelivery(deployed, want)); err != nil {
+		return nil, err
+	}
+	if err := a.waitInForce(ctx, namespace, want, podShoot.Offer.Classes); err != nil {
+		return nil, err
+	}
+	return merged, write([]string{want})
+}
+
+// deliveryObjects returns the objects of a pod admission delivery for shoot: the pod webhook configurations (none
+// when the actuator has no client configuration for them) or the admission policies.
+func (a *actuator) deliveryObjects(ctx context.Context, delivery string, shoot podwebhook.Shoot) ([]client.Object, error) {
+	if delivery == PodAdmissionPolicy {
+		return podpolicy.ShootPolicies(shoot)
+	}
+	if a.cfg.PodWebhookClientConfig == nil {
+		return nil, nil
+	}
+	clientConfig, err := a.cfg.PodWebhookClientConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
+	}
+	mutating, validating := podwebhook.ShootConfigs(shoot, clientConfig)
+	return []client.Object{mutating, validating}, nil
 }
 
 // classNames returns the names of classes.

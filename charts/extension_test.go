@@ -103,6 +103,7 @@ var _ = Describe("The seed component chart", func() {
 				"--max-concurrent-reconciles=5",
 				"--ignore-operation-annotation=false",
 				"--healthcheck-sync-period=30s",
+				"--pod-admission=auto",
 				"--log-level=info",
 				"--log-format=json",
 			}))

@@ -3,6 +3,7 @@ package runtimes
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -106,6 +107,11 @@ func IsKnownNodeLabel(key string) bool {
 	return key == v1beta1constants.LabelWorkerPool || slices.Contains(knownNodeLabels, key)
 }
 
+// KnownNodeLabels returns the keys IsKnownNodeLabel knows, the pool label first.
+func KnownNodeLabels() []string {
+	return append([]string{v1beta1constants.LabelWorkerPool}, knownNodeLabels...)
+}
+
 // knownNodeLabels are the runtimes' node labels, derived once (the pod webhooks consult them on every request).
 var knownNodeLabels = func() []string {
 	var out []string
@@ -135,7 +141,7 @@ func UnsafeAnnotations(annotations map[string]string) map[string][]string {
 	var out map[string][]string
 	for key := range annotations {
 		for _, rt := range all {
-			if !rt.PodAnnotationAllowed(key) {
+			if !PodAnnotationAllowed(rt, key) {
 				if out == nil {
 					out = map[string][]string{}
 				}
@@ -144,4 +150,11 @@ func UnsafeAnnotations(annotations map[string]string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// PodAnnotationAllowed tells whether a pod may carry the annotation key as far as rt is concerned: any annotation
+// outside rt's own (PodAnnotationPrefix), and those of its own on its allowlist.
+func PodAnnotationAllowed(rt Runtime, key string) bool {
+	prefix := rt.PodAnnotationPrefix()
+	return prefix == "" || !strings.HasPrefix(key, prefix) || slices.Contains(rt.AllowedPodAnnotations(), key)
 }

@@ -25,9 +25,9 @@ type Runtime interface {
 	// NodeLabels returns the node labels the installer sets, to "true", on a node where the runtime works (and
 	// removes where it does not); it may change no other label of its node.
 	NodeLabels() []string
-	// PodAnnotationAllowed tells whether a pod may carry the annotation key: false only for annotations of the
-	// runtime's own that are not on its safe allowlist (AllowedPodAnnotations); others the runtime does not read.
-	PodAnnotationAllowed(key string) bool
+	// PodAnnotationPrefix returns the prefix of the runtime's own pod annotations, e.g. io.katacontainers., or ""
+	// when it reads none from pods: a pod may carry one of them only if it is on AllowedPodAnnotations.
+	PodAnnotationPrefix() string
 	// AllowedPodAnnotations returns the runtime's own pod annotations a pod may set, in a stable order.
 	AllowedPodAnnotations() []string
 	// Architectures returns the machine architectures (Gardener's names, e.g. amd64) whose nodes the runtime's

@@ -52,9 +52,33 @@ func (o Offer) String() string {
 	return strings.Join(o.Classes, ", ")
 }
 
-// defaults returns the offered classes in the order "the default sandbox" prefers them (runtimes.DefaultFirst).
-func (o Offer) defaults() []string {
+// Defaults returns the offered classes in the order "the default sandbox" prefers them (runtimes.DefaultFirst).
+func (o Offer) Defaults() []string {
 	return runtimes.DefaultFirst(o.Classes)
+}
+
+// Candidates returns the offered classes that satisfy name, a RuntimeClass or a runtime type, preferred first; nil
+// when the offer has none.
+func (o Offer) Candidates(name string) []string {
+	if slices.Contains(runtimes.Types(), name) {
+		return o.ofType(name)
+	}
+	if slices.Contains(o.Classes, name) {
+		return []string{name}
+	}
+	return nil
+}
+
+// WithDefaults returns candidates followed by the offered classes they lack, in the order of Defaults: the classes
+// that may serve a pod for which a namespace's default is only a preference.
+func (o Offer) WithDefaults(candidates []string) []string {
+	out := slices.Clone(candidates)
+	for _, class := range o.Defaults() {
+		if !slices.Contains(out, class) {
+			out = append(out, class)
+		}
+	}
+	return out
 }
 
 // ofType returns the offered classes of a runtime type, in offer order.
@@ -68,8 +92,8 @@ func (o Offer) ofType(runtimeType string) []string {
 	return out
 }
 
-// nodeLabels returns the known labels of the nodes that can run class: one label set per pool that offers it.
-func (o Offer) nodeLabels(class string) []map[string]string {
+// NodeLabels returns the known labels of the nodes that can run class: one label set per pool that offers it.
+func (o Offer) NodeLabels(class string) []map[string]string {
 	pools := o.Pools[class]
 	if len(pools) == 0 {
 		return []map[string]string{runtimes.PoolNodeLabels("", []string{class})}
@@ -167,13 +191,13 @@ func annotationRequest(pod *corev1.Pod, offer Offer) (*request, error) {
 		return nil, apipod.Refuse(apipod.ReasonNotOffered, "the pod asks for a sandbox (%s), but no worker pool of this cluster offers one: remove the annotation, or ask the cluster's owner for a worker pool with %s",
 			source, strings.Join(runtimes.Types(), " or "))
 	}
-	return &request{source: source, asks: "the cluster's default sandbox", candidates: offer.defaults(), fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, nil
+	return &request{source: source, asks: "the cluster's default sandbox", candidates: offer.Defaults(), fix: "annotate the pod with " + apipod.AnnotationSandbox + " naming a sandbox whose nodes it selects"}, nil
 }
 
 // resolve turns a RuntimeClass name or runtime type into the offered classes that satisfy it.
 func resolve(name string, offer Offer, source string) ([]string, error) {
 	if slices.Contains(runtimes.Types(), name) {
-		classes := offer.ofType(name)
+		classes := offer.Candidates(name)
 		if len(classes) == 0 {
 			return nil, apipod.Refuse(apipod.ReasonNotOffered, "%s asks for %s, but no worker pool of this cluster offers %s; offered runtime classes: %s", source, name, name, offer)
 		}
@@ -201,16 +225,12 @@ func apply(pod *corev1.Pod, req *request, offer Offer) error {
 		}
 		candidates = []string{*name}
 	} else if req.fallback {
-		for _, class := range offer.defaults() {
-			if !slices.Contains(candidates, class) {
-				candidates = append(candidates, class)
-			}
-		}
+		candidates = offer.WithDefaults(candidates)
 	}
 
 	var firstUnmet string
 	for _, class := range candidates {
-		unmet := unmetOnAll(pod, offer.nodeLabels(class))
+		unmet := unmetOnAll(pod, offer.NodeLabels(class))
 		if unmet == "" {
 			return setClass(pod, class)
 		}

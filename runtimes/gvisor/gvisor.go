@@ -119,8 +119,8 @@ const RuntimeClassName = "gvisor"
 // ClassNames returns the RuntimeClass names gVisor can offer.
 func (r *Runtime) ClassNames() []string { return []string{RuntimeClassName} }
 
-// PodAnnotationAllowed allows every annotation: the runsc handler passes none to gVisor's shim.
-func (r *Runtime) PodAnnotationAllowed(string) bool { return true }
+// PodAnnotationPrefix returns "": the runsc handler passes no pod annotation to gVisor's shim.
+func (r *Runtime) PodAnnotationPrefix() string { return "" }
 
 // AllowedPodAnnotations returns none: gVisor reads no pod annotation through this extension's handler.
 func (r *Runtime) AllowedPodAnnotations() []string { return nil }

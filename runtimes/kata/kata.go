@@ -84,9 +84,9 @@ func (r *Runtime) ClassNames() []string {
 	return out
 }
 
-// PodAnnotationAllowed tells whether a pod may carry the annotation key: any outside io.katacontainers.*, and the
-// allowlisted ones inside (see AnnotationAllowed).
-func (r *Runtime) PodAnnotationAllowed(key string) bool { return AnnotationAllowed(key) }
+// PodAnnotationPrefix returns io.katacontainers.: Kata reads its own annotations from pods, and only the allowlisted
+// ones (AllowedPodAnnotations) are safe.
+func (r *Runtime) PodAnnotationPrefix() string { return kataAnnotationPrefix }
 
 // AllowedPodAnnotations returns Kata's annotations a pod may set (see AllowedAnnotations).
 func (r *Runtime) AllowedPodAnnotations() []string { return AllowedAnnotations() }

@@ -28,9 +28,11 @@ func (l *Landscape) StartSeed(ctx context.Context, extraArgs ...string) (*Compon
 	return l.startComponent(ctx, "seed", seedapp.NewCommand, l.probeOSCWebhooks, seedArgs(extraArgs)...)
 }
 
-// seedArgs are the seed component's flags in the landscape besides the common ones (see newComponent).
+// seedArgs are the seed component's flags in the landscape besides the common ones (see newComponent). The pod rules
+// reach the shoot as webhooks unless extraArgs say otherwise (--pod-admission, the last one wins): the suites about
+// the policy delivery ask for it.
 func seedArgs(extraArgs []string) []string {
-	return append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation"}, extraArgs...)
+	return append([]string{"--installer-image=" + LocalInstallerImage, "--ignore-operation-annotation", "--pod-admission=webhook"}, extraArgs...)
 }
 
 // BootstrapSeed creates the seed side of the sample Shoot: its namespace, its Cluster resource, which carries

@@ -20,15 +20,19 @@ const ConfigName = "runtime-sandbox-pods"
 // timeoutSeconds keeps pod creation fast when the seed is slow: a sandbox request then fails rather than waits.
 const timeoutSeconds int32 = 5
 
-// concernsSandbox is the CEL condition of a pod whose annotations ask for a sandbox, or look as if they meant to:
+// ConcernsSandbox is the CEL condition of a pod whose annotations ask for a sandbox, or look as if they meant to:
 // any annotation under runtime.gardener.cloud/ (also an empty one or a misspelt key), and kata-deploy's or CRI-O's
 // annotation with any value but the one that means "no sandbox". Pods that ask for nothing never reach the webhook;
 // these do, so that a typo is refused instead of silently meaning no sandbox.
-var concernsSandbox = fmt.Sprintf(`has(object.metadata.annotations) && (`+
+var ConcernsSandbox = fmt.Sprintf(`has(object.metadata.annotations) && (`+
 	`object.metadata.annotations.exists(k, k.startsWith(%[1]q)) || `+
 	`(%[2]q in object.metadata.annotations && object.metadata.annotations[%[2]q] != "false") || `+
 	`(%[3]q in object.metadata.annotations && object.metadata.annotations[%[3]q] != "true"))`,
 	apipod.AnnotationPrefix, apipod.AnnotationUntrustedWorkload, apipod.AnnotationTrustedSandbox)
+
+// NoOwnChoice is the CEL condition of a pod that neither sets spec.runtimeClassName nor concerns a sandbox by its
+// annotations: the pods a namespace's default applies to.
+var NoOwnChoice = "!has(object.spec.runtimeClassName) && !(" + ConcernsSandbox + ")"
 
 // Shoot is what a shoot's pod webhook configurations are built for.
 type Shoot struct {
@@ -69,10 +73,10 @@ func ShootConfigs(shoot Shoot, clientConfig func(path string) admissionregistrat
 	target := func(mode, class string, level apipod.Level) string {
 		return Target{Version: shoot.Version, Offer: shoot.Offer, Mode: mode, Class: class, Level: level}.Path()
 	}
-	noOwnChoice := admissionregistrationv1.MatchCondition{Name: "no-own-choice", Expression: "!has(object.spec.runtimeClassName) && !(" + concernsSandbox + ")"}
+	noOwnChoice := admissionregistrationv1.MatchCondition{Name: "no-own-choice", Expression: NoOwnChoice}
 
 	mutating.Webhooks = append(mutating.Webhooks, mutatingWebhook("annotated", clientConfig(target(ModeAnnotated, "", "")), namespaces(nil),
-		admissionregistrationv1.MatchCondition{Name: "concerns-a-sandbox", Expression: concernsSandbox}))
+		admissionregistrationv1.MatchCondition{Name: "concerns-a-sandbox", Expression: ConcernsSandbox}))
 	for _, class := range names {
 		mutating.Webhooks = append(mutating.Webhooks, mutatingWebhook("namespace-"+class, clientConfig(target(ModeNamespace, class, "")),
 			namespaces(map[string]string{apipod.LabelSandbox: class}), noOwnChoice))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -27,6 +29,7 @@ import (
 // controllerOptions configure the ContainerRuntime controller.
 type controllerOptions struct {
 	installerImage            string
+	podAdmission              string
 	maxConcurrentReconciles   int
 	ignoreOperationAnnotation bool
 	disabled                  bool
@@ -39,6 +42,7 @@ type controllerOptions struct {
 
 func (o *controllerOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.installerImage, "installer-image", "", "Image of the installer DaemonSet that puts the runtime binaries on the nodes (default: "+imagevector.InstallerImageName+" of the image vector, which $"+gardenerimagevector.OverrideEnv+" overrides).")
+	fs.StringVar(&o.podAdmission, "pod-admission", actuator.PodAdmissionAuto, "How the pod rules reach the shoots: "+actuator.PodAdmissionAuto+" (admission policies in shoots whose Kubernetes version serves them, "+actuator.PolicyMinVersion.String()+" and later; webhooks served from the seed for the others), "+actuator.PodAdmissionWebhook+" (webhooks for every shoot) or "+actuator.PodAdmissionPolicy+" (policies for every shoot; older shoots fail to reconcile).")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 5, "Maximum number of ContainerRuntimes reconciled at once.")
 	fs.BoolVar(&o.ignoreOperationAnnotation, "ignore-operation-annotation", false, "Reconcile ContainerRuntimes on every change, not only when gardenlet asks by annotation.")
 	fs.BoolVar(&o.disabled, "disable-containerruntime-controller", false, "Serve only the webhooks, without the ContainerRuntime controller and its health checks.")
@@ -58,11 +62,15 @@ func (o *controllerOptions) setup(ctx context.Context, mgr manager.Manager) erro
 		}
 		o.installerImage = image
 	}
+	if !slices.Contains(actuator.PodAdmissions(), o.podAdmission) {
+		return fmt.Errorf("--pod-admission=%s: want one of %s", o.podAdmission, strings.Join(actuator.PodAdmissions(), ", "))
+	}
 	if o.oscWebhookDisabled() {
 		return errors.New("--disable-webhooks=osc needs --disable-containerruntime-controller: the controller gives the shoots' pod webhooks the CA bundle of the osc webhook's configuration")
 	}
 	cfg := actuator.Config{
 		InstallerImage:         o.installerImage,
+		PodAdmission:           o.podAdmission,
 		PodWebhookClientConfig: podWebhookClientConfig(mgr, o.server()),
 	}
 	if err := actuator.AddShootWebhookRefresh(mgr, cfg, extensionswebhook.PrefixedName(Name, false)); err != nil {

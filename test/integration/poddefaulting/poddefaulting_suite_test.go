@@ -8,7 +8,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+	"github.com/gardener/gardener/pkg/utils/kubernetes/health"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/integration/setup"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
 )
 
@@ -24,9 +30,25 @@ var (
 
 var _ = BeforeSuite(func() {
 	land = setup.Landscape(ctx)
-	seed := setup.Seed(ctx, land)
-	By("creating the sample Shoot's ContainerRuntimes: gardener-resource-manager applies their RuntimeClasses and pod webhook configurations")
-	_, err := land.DeployContainerRuntimes(ctx, time.Minute)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(land.WaitForShoot(ctx, seed)).To(Succeed())
+	setup.ShootControllers(ctx, land)
 })
+
+// deliver starts the seed component with the pod rules delivered as delivery (actuator.PodAdmissionWebhook or
+// actuator.PodAdmissionPolicy), creates the sample Shoot's ContainerRuntimes if they are missing, and waits until
+// the shoot gets the pod rules through delivery alone: the actuator has switched from the other one, if it was
+// there, and gardener-resource-manager has applied the result. The seed component stops with the calling container.
+func deliver(delivery string) {
+	seed, err := land.StartSeed(ctx, "--healthcheck-sync-period=2s", "--pod-admission="+delivery)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { Expect(seed.Stop()).To(Succeed()) })
+	By("creating the sample Shoot's ContainerRuntimes: gardener-resource-manager applies their RuntimeClasses and the pod rules")
+	_, err = land.DeployContainerRuntimes(ctx, time.Minute)
+	Expect(err).NotTo(HaveOccurred())
+	Eventually(func(g Gomega) {
+		mr := &resourcesv1alpha1.ManagedResource{}
+		g.Expect(land.Client.Get(ctx, client.ObjectKey{Namespace: samples.ShootNamespace, Name: actuator.ShootManagedResourceName}, mr)).To(Succeed())
+		g.Expect(mr.Annotations).To(HaveKeyWithValue(actuator.DeliveryAnnotation, delivery))
+		g.Expect(health.CheckManagedResourceApplied(mr)).To(Succeed())
+	}).WithTimeout(2 * time.Minute).Should(Succeed())
+	Expect(land.WaitForShoot(ctx, seed)).To(Succeed())
+}

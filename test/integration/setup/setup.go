@@ -30,15 +30,23 @@ func Landscape(ctx context.Context) *landscape.Landscape {
 // objects' status, and starts the seed component, with health checks every 2 seconds so that the suites see their
 // conditions change quickly.
 func Seed(ctx context.Context, land *landscape.Landscape) *landscape.Component {
-	ginkgo.By("creating the sample Shoot's namespace and Cluster, and starting gardener-resource-manager, kube-controllers and the seed component")
-	gomega.Expect(land.BootstrapSeed(ctx)).To(gomega.Succeed())
-	shoot, err := land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: ginkgo.GinkgoWriter, HealthSyncPeriod: 15 * time.Second})
-	gomega.Expect(err).NotTo(gomega.HaveOccurred())
-	ginkgo.DeferCleanup(func() { gomega.Expect(shoot.Stop()).To(gomega.Succeed()) })
+	ShootControllers(ctx, land)
+	ginkgo.By("starting the seed component")
 	seed, err := land.StartSeed(ctx, "--healthcheck-sync-period=2s")
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	ginkgo.DeferCleanup(func() { gomega.Expect(seed.Stop()).To(gomega.Succeed()) })
 	return seed
+}
+
+// ShootControllers creates the sample Shoot's namespace and Cluster, and starts gardener-resource-manager and
+// kube-controllers (the DaemonSet controller and garbage collector), which apply the ManagedResources into the shoot
+// and keep their objects' status.
+func ShootControllers(ctx context.Context, land *landscape.Landscape) {
+	ginkgo.By("creating the sample Shoot's namespace and Cluster, and starting gardener-resource-manager and kube-controllers")
+	gomega.Expect(land.BootstrapSeed(ctx)).To(gomega.Succeed())
+	shoot, err := land.StartShootControllers(ctx, landscape.ShootControllersOptions{Output: ginkgo.GinkgoWriter, HealthSyncPeriod: 15 * time.Second})
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	ginkgo.DeferCleanup(func() { gomega.Expect(shoot.Stop()).To(gomega.Succeed()) })
 }
 
 // Admission creates the sample Shoot's prerequisites in the garden and starts the admission component with the
