@@ -28,6 +28,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -224,18 +225,21 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 	}
 	podShoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(pools...), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
 	write := func(deliveries []string) error {
-		data := maps.Clone(shootData)
+		var objs []client.Object
 		for _, d := range deliveries {
-			objs, err := a.deliveryObjects(ctx, d, podShoot)
+			delivered, err := a.deliveryObjects(ctx, d, podShoot)
 			if err != nil {
 				return err
 			}
-			delivered, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(objs...)
-			if err != nil {
-				return fmt.Errorf("serialising the pod admission delivery %s: %w", d, err)
-			}
-			maps.Copy(data, delivered)
+			objs = append(objs, delivered...)
 		}
+		// One registry: it serialises all its objects into one key of the secret data.
+		delivered, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(objs...)
+		if err != nil {
+			return fmt.Errorf("serialising the pod admission deliveries %s: %w", strings.Join(deliveries, ", "), err)
+		}
+		data := maps.Clone(shootData)
+		maps.Copy(data, delivered)
 		if err := managedresources.CreateForShoot(ctx, a.client, namespace, ShootManagedResourceName, Origin, false, data); err != nil {
 			return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
 		}

@@ -130,6 +130,7 @@ func (a *actuator) waitInForce(ctx context.Context, namespace, delivery string, 
 			return false, nil
 		}
 		last = probeInForce(ctx, shoot, delivery, offered)
+
 		return last == nil, nil
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package poddefaulting_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/integration/setup"
-	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 	"github.com/gardener/gardener-extension-runtime-sandbox/test/landscape"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
 
 func TestPodDefaulting(t *testing.T) {
@@ -36,11 +37,14 @@ var _ = BeforeSuite(func() {
 // deliver starts the seed component with the pod rules delivered as delivery (actuator.PodAdmissionWebhook or
 // actuator.PodAdmissionPolicy), creates the sample Shoot's ContainerRuntimes if they are missing, and waits until
 // the shoot gets the pod rules through delivery alone: the actuator has switched from the other one, if it was
-// there, and gardener-resource-manager has applied the result. The seed component stops with the calling container.
-func deliver(delivery string) {
+// there, and gardener-resource-manager has applied the result. The seed component stops with the calling container,
+// or earlier with the returned function.
+func deliver(delivery string) (stop func()) {
 	seed, err := land.StartSeed(ctx, "--healthcheck-sync-period=2s", "--pod-admission="+delivery)
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { Expect(seed.Stop()).To(Succeed()) })
+	var once sync.Once
+	stop = func() { once.Do(func() { Expect(seed.Stop()).To(Succeed()) }) }
+	DeferCleanup(stop)
 	By("creating the sample Shoot's ContainerRuntimes: gardener-resource-manager applies their RuntimeClasses and the pod rules")
 	_, err = land.DeployContainerRuntimes(ctx, time.Minute)
 	Expect(err).NotTo(HaveOccurred())
@@ -51,4 +55,5 @@ func deliver(delivery string) {
 		g.Expect(health.CheckManagedResourceApplied(mr)).To(Succeed())
 	}).WithTimeout(2 * time.Minute).Should(Succeed())
 	Expect(land.WaitForShoot(ctx, seed)).To(Succeed())
+	return stop
 }

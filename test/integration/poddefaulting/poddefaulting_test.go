@@ -3,6 +3,7 @@ package poddefaulting_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -16,8 +17,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	resourcesv1alpha1 "github.com/gardener/gardener/pkg/apis/resources/v1alpha1"
+
 	"github.com/gardener/gardener-extension-runtime-sandbox/actuator"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
 )
+
+// sharedManagedResource is the ManagedResource that holds the shoot's pod rules.
+const sharedManagedResource = actuator.ShootManagedResourceName
 
 var nsCounter int
 
@@ -78,10 +85,101 @@ const (
 var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 	for _, delivery := range []string{actuator.PodAdmissionWebhook, actuator.PodAdmissionPolicy} {
 		Describe("delivered as "+delivery, Ordered, func() {
-			BeforeAll(func() { deliver(delivery) })
+			var stopSeed func()
+			BeforeAll(func() { stopSeed = deliver(delivery) })
 			behaviour(delivery)
+
+			if delivery == actuator.PodAdmissionPolicy {
+				It("defaults, refuses and admits pods exactly so with the seed component stopped", func() {
+					stopSeed()
+					ns := namespace(nil)
+					pod := newPod(ns, map[string]string{sandbox: "gvisor"})
+					Expect(land.Client.Create(ctx, pod)).To(Succeed())
+					Expect(pod.Spec.RuntimeClassName).To(PointTo(Equal("gvisor")))
+					Expect(pod.Spec.NodeSelector).To(HaveKeyWithValue(gvisorSel, "true"))
+
+					byDefault := newPod(namespace(map[string]string{sandbox: "kata"}), nil)
+					Expect(land.Client.Create(ctx, byDefault)).To(Succeed())
+					Expect(byDefault.Spec.RuntimeClassName).To(PointTo(Equal("kata-qemu")))
+
+					Expect(land.Client.Create(ctx, newPod(ns, map[string]string{"runtime.gardener.cloud/sandbx": "gvisor"}))).To(MatchError(ContainSubstring(
+						`the pod's annotation runtime.gardener.cloud/sandbx="gvisor" is not one this cluster's sandboxes know`)))
+					enforced := namespace(map[string]string{enforce: "gvisor"})
+					Expect(land.Client.Create(ctx, newPod(enforced, nil))).To(MatchError(ContainSubstring(
+						fmt.Sprintf(`namespace %s requires runtime class "gvisor"`, enforced))))
+					privileged := newPod(enforced, map[string]string{sandbox: "gvisor"})
+					privileged.Spec.HostPID = true
+					Expect(land.Client.Create(ctx, privileged)).To(MatchError(ContainSubstring("hostPID=true")))
+
+					plain := newPod(ns, nil)
+					Expect(land.Client.Create(ctx, plain)).To(Succeed())
+					Expect(plain.Spec.RuntimeClassName).To(BeNil())
+				})
+			}
 		})
 	}
+
+	Describe("switching the delivery", Ordered, func() {
+		DescribeTable("admits no pod that asks for a sandbox without one, while the actuator deploys the new delivery, waits until it is in force, and only then removes the old one",
+			func(from, to string) {
+				stopOld := deliver(from)
+				annotated := namespace(nil)
+				enforced := namespace(map[string]string{enforce: "gvisor"})
+				defaulted := namespace(map[string]string{sandbox: "gvisor"})
+
+				var (
+					mu                           sync.Mutex
+					sandboxed, refused, seenBoth int
+					unsandboxed                  []string
+					done                         = make(chan struct{})
+					stopped                      = make(chan struct{})
+				)
+				go func() {
+					defer GinkgoRecover()
+					defer close(stopped)
+					for {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						for _, pod := range []*corev1.Pod{newPod(annotated, map[string]string{sandbox: "gvisor"}), newPod(defaulted, nil), newPod(enforced, nil)} {
+							err := land.Client.Create(ctx, pod, client.DryRunAll)
+							mu.Lock()
+							switch {
+							case err != nil:
+								refused++
+							case pod.Spec.RuntimeClassName != nil && *pod.Spec.RuntimeClassName == "gvisor":
+								sandboxed++
+							default:
+								unsandboxed = append(unsandboxed, pod.Namespace)
+							}
+							mu.Unlock()
+						}
+						mr := &resourcesv1alpha1.ManagedResource{}
+						if land.Client.Get(ctx, client.ObjectKey{Namespace: samples.ShootNamespace, Name: sharedManagedResource}, mr) == nil && strings.Contains(mr.Annotations[actuator.DeliveryAnnotation], ",") {
+							mu.Lock()
+							seenBoth++
+							mu.Unlock()
+						}
+					}
+				}()
+				By("restarting the seed component with --pod-admission=" + to)
+				stopOld()
+				deliver(to)
+				close(done)
+				<-stopped
+				mu.Lock()
+				defer mu.Unlock()
+				GinkgoWriter.Printf("switch %s -> %s: %d sandboxed, %d refused, %d polls saw both deliveries\n", from, to, sandboxed, refused, seenBoth)
+				Expect(unsandboxed).To(BeEmpty(), "pods admitted without a sandbox, by namespace")
+				Expect(sandboxed).To(BeNumerically(">", 0))
+				Expect(seenBoth).To(BeNumerically(">", 0), "the shared ManagedResource never held both deliveries")
+			},
+			Entry("from the webhooks to the policies", actuator.PodAdmissionWebhook, actuator.PodAdmissionPolicy),
+			Entry("from the policies to the webhooks", actuator.PodAdmissionPolicy, actuator.PodAdmissionWebhook),
+		)
+	})
 })
 
 // behaviour is the shared table of the pod rules.
