@@ -16,6 +16,9 @@ import (
 	podapi "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes/node"
+	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
+	"github.com/gardener/gardener-extension-runtime-sandbox/test/samples"
+	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podpolicy"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
@@ -62,8 +65,7 @@ func Variants() []Variant {
 		{Key: "d", Title: "pod webhook configured, unannotated pods", Annotated: false},
 		{Key: "e", Title: "enforced namespace (sandbox-enforce=gvisor), annotated pods", Annotated: true,
 			Labels: map[string]string{podapi.LabelSandboxEnforce: SandboxClass}, WantClass: SandboxClass},
-		// f: the pod rules delivered as in-tree admission policies (issue 18) goes here: a Foreign variant whose
-		// policies SetUp creates from that delivery, with WantClass SandboxClass; and its ratios in Headline.
+		{Key: "f", Title: "policy delivery (the extension's admission policies in the shoot), annotated pods", Annotated: true, Foreign: true, WantClass: SandboxClass},
 		{Key: "g", Title: "no-op webhook, same match conditions, no patch (floor of the webhook call path)", Annotated: true, Foreign: true},
 	}
 }
@@ -93,7 +95,11 @@ func SetUp(ctx context.Context, c client.Client, variants []Variant, noop admiss
 	}
 	policy, binding := defaultingPolicy(annotated.MatchConditions, "b")
 	noopConfig := noopWebhook(annotated, noop, "g")
-	for _, obj := range []client.Object{policy, binding, noopConfig} {
+	delivered, err := policyDelivery("f")
+	if err != nil {
+		return err
+	}
+	for _, obj := range append([]client.Object{policy, binding, noopConfig}, delivered...) {
 		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
 		}
@@ -192,6 +198,38 @@ func defaultingPolicy(conditions []admissionregistrationv1.MatchCondition, key s
 		},
 	}
 	return policy, binding
+}
+
+// policyDelivery returns the pod admission policies the actuator delivers to the sample Shoot (the policy delivery),
+// with their pod bindings restricted to the namespace of variant key. The namespace policies and the probe bindings
+// are left out: they act on no pod of the variant.
+func policyDelivery(key string) ([]client.Object, error) {
+	shoot, err := samples.Shoot()
+	if err != nil {
+		return nil, err
+	}
+	objs, err := podpolicy.ShootPolicies(podwebhook.Shoot{Offer: mutatorpod.OfferOf(runtimes.OfferedByPool(shoot)...), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)})
+	if err != nil {
+		return nil, fmt.Errorf("building the policy delivery: %w", err)
+	}
+	var out []client.Object
+	for _, obj := range objs {
+		if obj.GetName() == podpolicy.NamespacesName || obj.GetName() == podpolicy.ProbeBindingName {
+			continue
+		}
+		var match *admissionregistrationv1.MatchResources
+		switch b := obj.(type) {
+		case *admissionregistrationv1.MutatingAdmissionPolicyBinding:
+			match = b.Spec.MatchResources
+		case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
+			match = b.Spec.MatchResources
+		}
+		if match != nil {
+			match.NamespaceSelector.MatchLabels = map[string]string{LabelVariant: key}
+		}
+		out = append(out, obj)
+	}
+	return out, nil
 }
 
 // noopWebhook is the annotated entry pointed at the no-op webhook, for the namespace of variant key.
