@@ -28,7 +28,6 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -47,14 +46,12 @@ import (
 	v1beta1helper "github.com/gardener/gardener/pkg/api/core/v1beta1/helper"
 	gardencorev1beta1 "github.com/gardener/gardener/pkg/apis/core/v1beta1"
 	extensionsv1alpha1 "github.com/gardener/gardener/pkg/apis/extensions/v1alpha1"
-	"github.com/gardener/gardener/pkg/client/kubernetes"
 	"github.com/gardener/gardener/pkg/utils/managedresources"
 
 	"github.com/gardener/gardener-extension-runtime-sandbox/apis/decode"
 	"github.com/gardener/gardener-extension-runtime-sandbox/installer"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	"github.com/gardener/gardener-extension-runtime-sandbox/runtimes"
-	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podpolicy"
 	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
@@ -215,66 +212,11 @@ func (a *actuator) writeShared(ctx context.Context, namespace string, cluster *e
 	if err != nil {
 		return nil, err
 	}
-	want, err := a.delivery(cluster)
-	if err != nil {
-		return nil, err
-	}
-	deployed, err := a.deployedDeliveries(ctx, namespace)
-	if err != nil {
-		return nil, err
-	}
 	podShoot := podwebhook.Shoot{Offer: mutatorpod.OfferOf(pools...), Version: podwebhook.VersionOf(kubernetesVersion(cluster))}
-	write := func(deliveries []string) error {
-		var objs []client.Object
-		for _, d := range deliveries {
-			delivered, err := a.deliveryObjects(ctx, d, podShoot)
-			if err != nil {
-				return err
-			}
-			objs = append(objs, delivered...)
-		}
-		// One registry: it serialises all its objects into one key of the secret data.
-		delivered, err := managedresources.NewRegistry(kubernetes.ShootScheme, kubernetes.ShootCodec, kubernetes.ShootSerializer).AddAllAndSerialize(objs...)
-		if err != nil {
-			return fmt.Errorf("serialising the pod admission deliveries %s: %w", strings.Join(deliveries, ", "), err)
-		}
-		data := maps.Clone(shootData)
-		maps.Copy(data, delivered)
-		if err := managedresources.CreateForShoot(ctx, a.client, namespace, ShootManagedResourceName, Origin, false, data); err != nil {
-			return fmt.Errorf("creating ManagedResource %s: %w", ShootManagedResourceName, err)
-		}
-		return a.markDeliveries(ctx, namespace, deliveries)
-	}
-	if len(deployed) == 0 || slices.Equal(deployed, []string{want}) {
-		return merged, write([]string{want})
-	}
-	// Switching: the new delivery joins the old one, and the old one goes only once the new one is in force, so
-	// that no pod that asks for a sandbox is admitted without one in between (kube-apiserver loads policies and
-	// webhook configurations through separate informers). The annotation keeps the state across reconciliations.
-	if err := write(withDelivery(deployed, want)); err != nil {
+	if err := a.writeDeliveries(ctx, namespace, cluster, shootData, podShoot); err != nil {
 		return nil, err
 	}
-	if err := a.waitInForce(ctx, namespace, want, podShoot.Offer.Classes); err != nil {
-		return nil, err
-	}
-	return merged, write([]string{want})
-}
-
-// deliveryObjects returns the objects of a pod admission delivery for shoot: the pod webhook configurations (none
-// when the actuator has no client configuration for them) or the admission policies.
-func (a *actuator) deliveryObjects(ctx context.Context, delivery string, shoot podwebhook.Shoot) ([]client.Object, error) {
-	if delivery == PodAdmissionPolicy {
-		return podpolicy.ShootPolicies(shoot)
-	}
-	if a.cfg.PodWebhookClientConfig == nil {
-		return nil, nil
-	}
-	clientConfig, err := a.cfg.PodWebhookClientConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("determining how the shoot reaches the pod webhooks: %w", err)
-	}
-	mutating, validating := podwebhook.ShootConfigs(shoot, clientConfig)
-	return []client.Object{mutating, validating}, nil
+	return merged, nil
 }
 
 // classNames returns the names of classes.

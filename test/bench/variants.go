@@ -201,20 +201,20 @@ func defaultingPolicy(conditions []admissionregistrationv1.MatchCondition, key s
 }
 
 // policyDelivery returns the pod admission policies the actuator delivers to the sample Shoot (the policy delivery),
-// with their pod bindings restricted to the namespace of variant key. The namespace policies and the probe bindings
-// are left out: they act on no pod of the variant.
+// with their pod bindings restricted to the namespace of variant key. The namespace policies are left out: they act
+// on no pod of the variant.
 func policyDelivery(key string) ([]client.Object, error) {
 	shoot, err := samples.Shoot()
 	if err != nil {
 		return nil, err
 	}
-	objs, err := podpolicy.ShootPolicies(podwebhook.Shoot{Offer: mutatorpod.OfferOf(runtimes.OfferedByPool(shoot)...), Version: podwebhook.VersionOf(shoot.Spec.Kubernetes.Version)})
+	objs, err := podpolicy.ShootPolicies(mutatorpod.OfferOf(runtimes.OfferedByPool(shoot)...))
 	if err != nil {
 		return nil, fmt.Errorf("building the policy delivery: %w", err)
 	}
 	var out []client.Object
 	for _, obj := range objs {
-		if obj.GetName() == podpolicy.NamespacesName || obj.GetName() == podpolicy.ProbeBindingName {
+		if obj.GetName() == podpolicy.NamespacesName {
 			continue
 		}
 		var match *admissionregistrationv1.MatchResources

@@ -56,17 +56,25 @@ const (
 	NamespacesName = "runtime-sandbox-namespaces"
 )
 
-// ProbeLabel marks the pods of kube-system that the probe bindings (ProbeBindingName) subject to the annotated
-// policies. It only ever adds checks: everywhere else, the policies apply whether a pod carries it or not.
+// ProbeLabel on a pod of kube-system names the pod policy whose probe binding (ProbeBindings) subjects the pod to it.
+// It only ever adds checks: everywhere else, the policies apply whether a pod carries it or not.
 const ProbeLabel = "runtime-sandbox.extensions.gardener.cloud/probe"
 
-// ProbeBindingName is the name of the probe bindings of AnnotatedName.
-const ProbeBindingName = AnnotatedName + "-probe"
-
-// withName renames obj.
-func withName(obj client.Object, name string) client.Object {
-	obj.SetName(name)
-	return obj
+// ProbeBindings returns bindings that apply the pod policies to the pods of kube-system labelled ProbeLabel=<policy
+// name> (both kinds of AnnotatedName; the validating NamespaceName and EnforceName), each named <policy>-probe.
+// kube-system is skipped by the pod webhooks and by the policies' own bindings, so a probe pod there shows whether a
+// policy is in force while the webhooks still are.
+func ProbeBindings() []client.Object {
+	probe := func(policy string) (mutating, validating client.Object) {
+		return bindings(policy+"-probe", policy, &admissionregistrationv1.MatchResources{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: metav1.NamespaceSystem}},
+			ObjectSelector:    &metav1.LabelSelector{MatchLabels: map[string]string{ProbeLabel: policy}},
+		})
+	}
+	annotatedMutating, annotatedValidating := probe(AnnotatedName)
+	_, namespaceValidating := probe(NamespaceName)
+	_, enforceValidating := probe(EnforceName)
+	return []client.Object{annotatedMutating, annotatedValidating, namespaceValidating, enforceValidating}
 }
 
 // Placeholders of the free-form values in the messages the Go rules build for stand-in pods; the policies replace
@@ -88,40 +96,16 @@ const pssLatest = "latest"
 const NotInForce = "the pod asks for a sandbox, but it was not defaulted to one: the cluster's admission policy " +
 	"that defaults pods is not in force yet; create the pod again in a moment"
 
-// ShootPolicies returns the admission policies and their bindings for a shoot that offers shoot.Offer.
-func ShootPolicies(shoot podwebhook.Shoot) ([]client.Object, error) {
-	t, err := newTables(shoot.Offer)
+// ShootPolicies returns the admission policies and their bindings for a shoot that offers offer.
+func ShootPolicies(offer mutatorpod.Offer) ([]client.Object, error) {
+	t, err := newTables(offer)
 	if err != nil {
 		return nil, err
 	}
-	var objs []client.Object
-	add := func(policy client.Object, binding client.Object) { objs = append(objs, policy, binding) }
-
-	annotatedVars := append(t.commonVariables(), t.annotatedVariables()...)
-	annotatedVars = append(annotatedVars, t.decisionVariables()...)
-	namespaceVars := append(t.commonVariables(), t.namespaceVariables()...)
-	namespaceVars = append(namespaceVars, t.decisionVariables()...)
+	annotatedVars := slices.Concat(t.commonVariables(), t.annotatedVariables(), t.decisionVariables())
+	namespaceVars := slices.Concat(t.commonVariables(), t.namespaceVariables(), t.decisionVariables())
 	concerns := []admissionregistrationv1.MatchCondition{{Name: "concerns-a-sandbox", Expression: podwebhook.ConcernsSandbox}}
 	noOwnChoice := []admissionregistrationv1.MatchCondition{{Name: "no-own-choice", Expression: podwebhook.NoOwnChoice}}
-
-	add(mutatingPolicy(AnnotatedName, podCreate(), concerns, annotatedVars, setClass()),
-		mutatingBinding(AnnotatedName, namespaces()))
-	add(validatingPolicy(AnnotatedName, podCreate(), concerns, annotatedVars),
-		validatingBinding(AnnotatedName, namespaces()))
-	// The probe bindings apply the annotated policies also to labelled pods of kube-system, which everything else
-	// skips: there the actuator sees whether the policies are in force while the webhooks still are.
-	probes := &admissionregistrationv1.MatchResources{
-		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: metav1.NamespaceSystem}},
-		ObjectSelector:    &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{exists(ProbeLabel)}},
-	}
-	objs = append(objs, withName(mutatingBindingFor(AnnotatedName, probes), ProbeBindingName), withName(validatingBindingFor(AnnotatedName, probes), ProbeBindingName))
-	add(mutatingPolicy(NamespaceName, podCreate(), noOwnChoice, namespaceVars, setClass()),
-		mutatingBinding(NamespaceName, namespaces(exists(apipod.LabelSandbox))))
-	add(validatingPolicy(NamespaceName, podCreate(), noOwnChoice, namespaceVars),
-		validatingBinding(NamespaceName, namespaces(exists(apipod.LabelSandbox))))
-	add(validatingPolicy(EnforceName, append(podCreate(), ephemeralContainers()), nil, t.enforceVariables()),
-		validatingBinding(EnforceName, namespaces(exists(apipod.LabelSandboxEnforce))))
-
 	nsRules := []admissionregistrationv1.NamedRuleWithOperations{{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
 		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 		Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"namespaces"}},
@@ -129,15 +113,20 @@ func ShootPolicies(shoot podwebhook.Shoot) ([]client.Object, error) {
 	enforcedNamespaces := &admissionregistrationv1.MatchResources{ObjectSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
 		exists(apipod.LabelSandboxEnforce), notSystem(),
 	}}}
-	nsVars := namespaceLevelVariables()
-	add(mutatingPolicy(NamespacesName, nsRules, nil, nsVars, setPodSecurityLabels()), mutatingBindingFor(NamespacesName, enforcedNamespaces))
-	nsCheck := validatingPolicy(NamespacesName, nsRules, nil, nsVars)
-	nsCheck.(*admissionregistrationv1.ValidatingAdmissionPolicy).Spec.Validations = []admissionregistrationv1.Validation{{
-		Expression:        "variables.podSecurityProblem == ''",
-		MessageExpression: "variables.podSecurityProblem",
-	}}
-	add(nsCheck, validatingBindingFor(NamespacesName, enforcedNamespaces))
-	return objs, nil
+
+	annotatedMutating, annotatedValidating := bindings(AnnotatedName, AnnotatedName, namespaces())
+	namespaceMutating, namespaceValidating := bindings(NamespaceName, NamespaceName, namespaces(exists(apipod.LabelSandbox)))
+	_, enforceValidating := bindings(EnforceName, EnforceName, namespaces(exists(apipod.LabelSandboxEnforce)))
+	nsMutating, nsValidating := bindings(NamespacesName, NamespacesName, enforcedNamespaces)
+	return []client.Object{
+		mutatingPolicy(AnnotatedName, podCreate(), concerns, annotatedVars, setClass()), annotatedMutating,
+		validatingPolicy(AnnotatedName, podCreate(), concerns, annotatedVars), annotatedValidating,
+		mutatingPolicy(NamespaceName, podCreate(), noOwnChoice, namespaceVars, setClass()), namespaceMutating,
+		validatingPolicy(NamespaceName, podCreate(), noOwnChoice, namespaceVars), namespaceValidating,
+		validatingPolicy(EnforceName, append(podCreate(), ephemeralContainers()), nil, t.enforceVariables()), enforceValidating,
+		mutatingPolicy(NamespacesName, nsRules, nil, namespaceLevelVariables(), setPodSecurityLabels()), nsMutating,
+		validatingPolicy(NamespacesName, nsRules, nil, namespaceLevelVariables()), nsValidating,
+	}, nil
 }
 
 // tables is what the policies of one shoot know, computed by the Go rules.
@@ -457,24 +446,20 @@ func setClass() admissionregistrationv1.Mutation {
 // Standards, which the namespace's Pod Security label has Kubernetes check).
 func (t *tables) enforceVariables() []admissionregistrationv1.Variable {
 	ns := hole{holeNamespace, "namespaceObject.metadata.name"}
+	// An annotation of a runtime's own that is not on its allowlist (runtimes.UnsafeAnnotations), and its refusal.
 	var unsafe []string
-	for _, rt := range runtimes.All() {
+	unsafeMessage := "''"
+	for _, rt := range slices.Backward(runtimes.All()) {
 		prefix := rt.PodAnnotationPrefix()
 		if prefix == "" {
 			continue
 		}
 		unsafe = append(unsafe, fmt.Sprintf("(k.startsWith(%s) && !(k in %s))", lit(prefix), lit(rt.AllowedPodAnnotations())))
+		unsafeMessage = fmt.Sprintf("k.startsWith(%s) ? %s : %s", lit(prefix), fill(lit(t.unsafe[prefix]), hole{holeKey, "k"}, hole{holeValue, "variables.ann[k]"}), unsafeMessage)
 	}
 	unsafeKeys := "[]"
-	unsafeMessage := "''"
 	if len(unsafe) > 0 {
 		unsafeKeys = fmt.Sprintf("variables.ann.filter(k, %s).sort()", strings.Join(unsafe, " || "))
-		unsafeMessage = "''"
-		for _, rt := range slices.Backward(runtimes.All()) {
-			if prefix := rt.PodAnnotationPrefix(); prefix != "" {
-				unsafeMessage = fmt.Sprintf("k.startsWith(%s) ? %s : %s", lit(prefix), fill(lit(t.unsafe[prefix]), hole{holeKey, "k"}, hole{holeValue, "variables.ann[k]"}), unsafeMessage)
-			}
-		}
 	}
 	how := fmt.Sprintf(`variables.ann[?%s].orValue('') != '' ? 'annotation' : variables.class != '' && (variables.ann[?%s].orValue('') == 'true' || variables.ann[?%s].orValue('') == 'false') ? 'default' : variables.class != '' ? 'class' : 'none'`,
 		lit(apipod.AnnotationSandbox), lit(apipod.AnnotationUntrustedWorkload), lit(apipod.AnnotationTrustedSandbox))
@@ -524,7 +509,7 @@ func namespaceLevelVariables() []admissionregistrationv1.Variable {
 		variable("labels", "object.metadata.?labels.orValue({})"),
 		variable("level", fmt.Sprintf("variables.labels[?%s].orValue('') == 'restricted' || variables.labels[?%s].orValue('') == 'restricted' ? 'restricted' : 'baseline'",
 			lit(apipod.LabelSandboxEnforceLevel), lit(psaapi.EnforceLevelLabel))),
-		variable("podSecurityProblem", podSecurityProblem("variables.labels", "variables.level", "object.metadata.name")),
+		variable("problem", podSecurityProblem("variables.labels", "variables.level", "object.metadata.name")),
 	}
 }
 
@@ -533,15 +518,10 @@ func setPodSecurityLabels() admissionregistrationv1.Mutation {
 	return admissionregistrationv1.Mutation{
 		PatchType: admissionregistrationv1.PatchTypeJSONPatch,
 		JSONPatch: &admissionregistrationv1.JSONPatch{Expression: fmt.Sprintf(`[
-	JSONPatch{op: 'add', path: %s, value: variables.level},
-	JSONPatch{op: 'add', path: %s, value: %s}
-]`, lit("/metadata/labels/"+escapeKey(psaapi.EnforceLevelLabel)), lit("/metadata/labels/"+escapeKey(psaapi.EnforceVersionLabel)), lit(pssLatest))},
+	JSONPatch{op: 'add', path: '/metadata/labels/' + jsonpatch.escapeKey(%s), value: variables.level},
+	JSONPatch{op: 'add', path: '/metadata/labels/' + jsonpatch.escapeKey(%s), value: %s}
+]`, lit(psaapi.EnforceLevelLabel), lit(psaapi.EnforceVersionLabel), lit(pssLatest))},
 	}
-}
-
-// escapeKey escapes a map key for a JSON pointer.
-func escapeKey(key string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")
 }
 
 func podCreate() []admissionregistrationv1.NamedRuleWithOperations {
@@ -589,30 +569,22 @@ func validatingPolicy(name string, rules []admissionregistrationv1.NamedRuleWith
 	}
 }
 
-func mutatingBinding(name string, namespaceSelector *metav1.LabelSelector) client.Object {
-	return mutatingBindingFor(name, &admissionregistrationv1.MatchResources{NamespaceSelector: namespaceSelector})
-}
-
-func mutatingBindingFor(name string, match *admissionregistrationv1.MatchResources) client.Object {
-	return &admissionregistrationv1.MutatingAdmissionPolicyBinding{
+// bindings returns the MutatingAdmissionPolicyBinding and the ValidatingAdmissionPolicyBinding name of the policies
+// policy, with match; a policy of one kind only leaves the other unused.
+func bindings(name, policy string, match *admissionregistrationv1.MatchResources) (mutating, validating client.Object) {
+	mutating = &admissionregistrationv1.MutatingAdmissionPolicyBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingAdmissionPolicyBinding"},
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{PolicyName: name, MatchResources: match},
+		Spec:       admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{PolicyName: policy, MatchResources: match.DeepCopy()},
 	}
-}
-
-func validatingBinding(name string, namespaceSelector *metav1.LabelSelector) client.Object {
-	return validatingBindingFor(name, &admissionregistrationv1.MatchResources{NamespaceSelector: namespaceSelector})
-}
-
-func validatingBindingFor(name string, match *admissionregistrationv1.MatchResources) client.Object {
-	return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+	validating = &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicyBinding"},
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName: name, MatchResources: match, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+			PolicyName: policy, MatchResources: match.DeepCopy(), ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	}
+	return mutating, validating
 }
 
 func exists(key string) metav1.LabelSelectorRequirement {
@@ -623,7 +595,9 @@ func notSystem() metav1.LabelSelectorRequirement {
 	return metav1.LabelSelectorRequirement{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpNotIn, Values: []string{metav1.NamespaceSystem}}
 }
 
-// namespaces selects namespaces with the given requirements, never kube-system.
-func namespaces(requirements ...metav1.LabelSelectorRequirement) *metav1.LabelSelector {
-	return &metav1.LabelSelector{MatchExpressions: append([]metav1.LabelSelectorRequirement{notSystem()}, requirements...)}
+// namespaces matches the objects of namespaces with the given requirements, never kube-system.
+func namespaces(requirements ...metav1.LabelSelectorRequirement) *admissionregistrationv1.MatchResources {
+	return &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+		MatchExpressions: append([]metav1.LabelSelectorRequirement{notSystem()}, requirements...),
+	}}
 }

@@ -12,7 +12,6 @@ import (
 	apipod "github.com/gardener/gardener-extension-runtime-sandbox/apis/pod"
 	mutatorpod "github.com/gardener/gardener-extension-runtime-sandbox/mutators/pod"
 	validatorpod "github.com/gardener/gardener-extension-runtime-sandbox/validators/pod"
-	"github.com/gardener/gardener-extension-runtime-sandbox/webhooks/podwebhook"
 )
 
 // filled renders a template as the policies do: each placeholder quoted where the rules quoted it, as is elsewhere.
@@ -33,17 +32,17 @@ func message(err error) string {
 var _ = Describe("The pod admission policies", func() {
 	offer := mutatorpod.Offer{Classes: []string{"gvisor", "kata-qemu"}, Pools: map[string][]string{"gvisor": {"sandbox"}, "kata-qemu": {"vm"}}}
 
-	DescribeTable("are built for every offer: the pod policies, their bindings, the probe bindings and the namespace policies",
+	DescribeTable("are built for every offer: the pod policies, their bindings and the namespace policies",
 		func(offer mutatorpod.Offer) {
-			objs, err := ShootPolicies(podwebhook.Shoot{Offer: offer, Version: psaapi.LatestVersion()})
+			objs, err := ShootPolicies(offer)
 			Expect(err).NotTo(HaveOccurred())
 			var names []string
 			for _, obj := range objs {
 				names = append(names, strings.ToLower(obj.GetObjectKind().GroupVersionKind().Kind)+"/"+obj.GetName())
 			}
 			Expect(names).To(ConsistOf(
-				"mutatingadmissionpolicy/"+AnnotatedName, "mutatingadmissionpolicybinding/"+AnnotatedName, "mutatingadmissionpolicybinding/"+ProbeBindingName,
-				"validatingadmissionpolicy/"+AnnotatedName, "validatingadmissionpolicybinding/"+AnnotatedName, "validatingadmissionpolicybinding/"+ProbeBindingName,
+				"mutatingadmissionpolicy/"+AnnotatedName, "mutatingadmissionpolicybinding/"+AnnotatedName,
+				"validatingadmissionpolicy/"+AnnotatedName, "validatingadmissionpolicybinding/"+AnnotatedName,
 				"mutatingadmissionpolicy/"+NamespaceName, "mutatingadmissionpolicybinding/"+NamespaceName,
 				"validatingadmissionpolicy/"+NamespaceName, "validatingadmissionpolicybinding/"+NamespaceName,
 				"validatingadmissionpolicy/"+EnforceName, "validatingadmissionpolicybinding/"+EnforceName,
