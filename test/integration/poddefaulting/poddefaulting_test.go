@@ -1,6 +1,7 @@
 package poddefaulting_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,12 +128,34 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 				enforced := namespace(map[string]string{enforce: "gvisor"})
 				defaulted := namespace(map[string]string{sandbox: "gvisor"})
 
+				// The deliveries the shared ManagedResource records, in the order it records them: a watch sees every
+				// change.
+				watcher, err := client.NewWithWatch(land.Config, client.Options{Scheme: land.Client.Scheme()})
+				Expect(err).NotTo(HaveOccurred())
+				watchCtx, stopWatch := context.WithCancel(ctx)
+				defer stopWatch()
+				w, err := watcher.Watch(watchCtx, &resourcesv1alpha1.ManagedResourceList{}, client.InNamespace(samples.ShootNamespace))
+				Expect(err).NotTo(HaveOccurred())
+				defer w.Stop()
+				var recorded []string
+				recording := make(chan struct{})
+				go func() {
+					defer close(recording)
+					for event := range w.ResultChan() {
+						if mr, ok := event.Object.(*resourcesv1alpha1.ManagedResource); ok && mr.Name == sharedManagedResource {
+							if value := mr.Annotations[actuator.DeliveryAnnotation]; len(recorded) == 0 || recorded[len(recorded)-1] != value {
+								recorded = append(recorded, value)
+							}
+						}
+					}
+				}()
+
 				var (
-					mu                           sync.Mutex
-					sandboxed, refused, seenBoth int
-					unsandboxed                  []string
-					done                         = make(chan struct{})
-					stopped                      = make(chan struct{})
+					mu                 sync.Mutex
+					sandboxed, refused int
+					unsandboxed        []string
+					done               = make(chan struct{})
+					stopped            = make(chan struct{})
 				)
 				go func() {
 					defer GinkgoRecover()
@@ -156,12 +179,6 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 							}
 							mu.Unlock()
 						}
-						mr := &resourcesv1alpha1.ManagedResource{}
-						if land.Client.Get(ctx, client.ObjectKey{Namespace: samples.ShootNamespace, Name: sharedManagedResource}, mr) == nil && strings.Contains(mr.Annotations[actuator.DeliveryAnnotation], ",") {
-							mu.Lock()
-							seenBoth++
-							mu.Unlock()
-						}
 					}
 				}()
 				By("restarting the seed component with --pod-admission=" + to)
@@ -169,12 +186,15 @@ var _ = Describe("Pod defaulting through the real kube-apiserver", func() {
 				deliver(to)
 				close(done)
 				<-stopped
+				stopWatch()
+				<-recording
 				mu.Lock()
 				defer mu.Unlock()
-				GinkgoWriter.Printf("switch %s -> %s: %d sandboxed, %d refused, %d polls saw both deliveries\n", from, to, sandboxed, refused, seenBoth)
+				GinkgoWriter.Printf("switch %s -> %s: %d sandboxed, %d refused; deliveries recorded: %v\n", from, to, sandboxed, refused, recorded)
 				Expect(unsandboxed).To(BeEmpty(), "pods admitted without a sandbox, by namespace")
 				Expect(sandboxed).To(BeNumerically(">", 0))
-				Expect(seenBoth).To(BeNumerically(">", 0), "the shared ManagedResource never held both deliveries")
+				both := strings.Join(slices.Sorted(slices.Values([]string{from, to})), ",")
+				Expect(recorded).To(Equal([]string{from, both, to}), "the shared ManagedResource holds the old delivery, then both, then the new one only")
 			},
 			Entry("from the webhooks to the policies", actuator.PodAdmissionWebhook, actuator.PodAdmissionPolicy),
 			Entry("from the policies to the webhooks", actuator.PodAdmissionPolicy, actuator.PodAdmissionWebhook),
