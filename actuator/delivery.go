@@ -106,22 +106,30 @@ func (a *actuator) writeDeliveries(ctx context.Context, namespace string, cluste
 	}
 	deployed := deployedDeliveries(mr)
 	if len(deployed) > 0 && !slices.Equal(deployed, []string{want}) {
+		shootClient, err := a.cfg.ShootClient(ctx, namespace)
+		if err != nil {
+			return fmt.Errorf("creating a client for the shoot of %s to see the %s delivery in force: %w", namespace, want, err)
+		}
 		both := withDelivery(deployed, want)
 		if err := a.writeShoot(ctx, namespace, data, shoot, both, deployed, nil); err != nil {
 			return err
 		}
 		if want == PodAdmissionPolicy {
-			// The probe bindings come only once the policies and their own bindings are applied: kube-apiserver's
-			// informers take objects in the order they were written, so a probe binding in force means the
-			// bindings written before it are too.
-			if err := a.waitApplied(ctx, namespace); err != nil {
+			// The probe bindings come only once the policies and their own bindings exist in the shoot:
+			// kube-apiserver's informers take objects in the order they were written, so a probe binding in force
+			// means the bindings written before it are too.
+			policies, err := podpolicy.ShootPolicies(shoot.Offer)
+			if err != nil {
+				return err
+			}
+			if err := a.waitCreated(ctx, shootClient, policies); err != nil {
 				return err
 			}
 			if err := a.writeShoot(ctx, namespace, data, shoot, both, both, podpolicy.ProbeBindings()); err != nil {
 				return err
 			}
 		}
-		if err := a.waitInForce(ctx, namespace, want, shoot.Offer.Classes); err != nil {
+		if err := a.waitInForce(ctx, shootClient, namespace, want, shoot.Offer.Classes); err != nil {
 			return err
 		}
 		deployed = both
@@ -200,15 +208,18 @@ func (a *actuator) inForceTimeout() time.Duration {
 	return DefaultInForceTimeout
 }
 
-// waitApplied waits until gardener-resource-manager has applied the shared ManagedResource of namespace at its
-// current generation.
-func (a *actuator) waitApplied(ctx context.Context, namespace string) error {
+// waitCreated waits until every one of objs exists in the shoot.
+func (a *actuator) waitCreated(ctx context.Context, shoot client.Client, objs []client.Object) error {
 	var last error
 	if err := wait.PollUntilContextTimeout(ctx, time.Second, a.inForceTimeout(), true, func(ctx context.Context) (bool, error) {
-		last = a.applied(ctx, namespace)
-		return last == nil, nil
+		for _, obj := range objs {
+			if last = shoot.Get(ctx, client.ObjectKeyFromObject(obj), obj.DeepCopyObject().(client.Object)); last != nil {
+				return false, nil
+			}
+		}
+		return true, nil
 	}); err != nil {
-		return fmt.Errorf("ManagedResource %s is not applied yet (the deliveries it holds stay until it is): %w", ShootManagedResourceName, last)
+		return fmt.Errorf("the admission policies are not in the shoot yet (the deliveries it has stay until they are): %w", last)
 	}
 	return nil
 }
@@ -224,11 +235,7 @@ func (a *actuator) applied(ctx context.Context, namespace string) error {
 
 // waitInForce waits until the shared ManagedResource of namespace is applied at its current generation and the
 // shoot's API server enforces the pod rules through delivery (see probeInForce).
-func (a *actuator) waitInForce(ctx context.Context, namespace, delivery string, offered []string) error {
-	shoot, err := a.cfg.ShootClient(ctx, namespace)
-	if err != nil {
-		return fmt.Errorf("creating a client for the shoot of %s to see the %s delivery in force: %w", namespace, delivery, err)
-	}
+func (a *actuator) waitInForce(ctx context.Context, shoot client.Client, namespace, delivery string, offered []string) error {
 	var last error
 	if err := wait.PollUntilContextTimeout(ctx, time.Second, a.inForceTimeout(), true, func(ctx context.Context) (bool, error) {
 		if last = a.applied(ctx, namespace); last == nil {
